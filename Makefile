@@ -1,0 +1,47 @@
+# safety-data-exchange: every routine task is a target here. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+VAR := var
+DEMO := $(VAR)/demo
+DEMO_SCALE ?= 0.1
+DEMO_SEED ?= 20261129
+# pip's own chatter about the local mirrors is noise; errors still show.
+PIP_QUIET := 2>&1 | { grep -vE "^(WARNING: Location|DEPRECATION)" || true; }
+
+.DEFAULT_GOAL := help
+.PHONY: help venv demo test lint typecheck unit integration clean
+
+help:  ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing into $(VENV) (first time: about 3 minutes)…"
+	@set -o pipefail; $(BIN)/pip install -q -e '.[dev]' $(PIP_QUIET)
+	@$(BIN)/python -c "import airflow, great_expectations, exchange" 
+	@touch $@
+
+venv: $(VENV)/.installed  ## Create the virtual environment and install the project with its dev tools
+
+demo: venv  ## Generate a demo legacy DB (SQLite), run nightly_sync through Airflow, print the summary
+	@$(BIN)/sdx demo --home $(DEMO) --scale $(DEMO_SCALE) --seed $(DEMO_SEED)
+
+lint: venv  ## ruff (lint, with Airflow AIR and security S rules)
+	$(BIN)/ruff check .
+
+typecheck: venv  ## mypy on the packages
+	$(BIN)/mypy
+
+unit: venv  ## Unit tests only (no servers)
+	$(BIN)/pytest tests -m "not integration"
+
+integration: venv  ## Integration tests (needs SDX_TEST_POSTGRES_URL and SDX_TEST_MARIADB_URL)
+	$(BIN)/pytest tests -m integration
+
+test: lint typecheck  ## Install, lint, type-check and run every test (integration tests skip without servers)
+	$(BIN)/pytest tests
+
+clean:  ## Remove generated files (demo, staging, caches); keeps the virtual environment
+	rm -rf $(VAR) .pytest_cache .mypy_cache .ruff_cache .hypothesis
