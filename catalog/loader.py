@@ -1,0 +1,157 @@
+"""Reading the catalogue's YAML files into `Catalog` objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources as importlib_resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from catalog.model import CodeEntry, CodeList, Item, Resource, Rule
+
+ITEM_KEYS = {"name", "title", "type", "length", "required", "codelist", "personal", "description"}
+
+
+class CatalogError(ValueError):
+    """A catalogue file is missing, malformed or inconsistent; the message names the file and field."""
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every resource and code list of the bureau's catalogue, with the provider's settings."""
+
+    root: Path
+    settings: dict[str, Any]
+    resources: dict[str, Resource]
+    codelists: dict[str, CodeList]
+
+    def resource(self, name: str) -> Resource:
+        """The resource called `name`, or a CatalogError listing the known ones."""
+        try:
+            return self.resources[name]
+        except KeyError:
+            known = ", ".join(sorted(self.resources))
+            raise CatalogError(f"no resource {name!r} in the catalogue (known: {known})") from None
+
+    def codelist(self, name: str) -> CodeList:
+        """The code list called `name`, or a CatalogError."""
+        try:
+            return self.codelists[name]
+        except KeyError:
+            raise CatalogError(f"no code list {name!r} in {self.root / 'codelists'}") from None
+
+    def resources_for(self, receiver: str) -> list[Resource]:
+        """Resources bound for `receiver`, in name order."""
+        return [r for _, r in sorted(self.resources.items()) if receiver in r.receivers]
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise CatalogError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _item(path: Path, raw: Any) -> Item:
+    if not isinstance(raw, dict) or "name" not in raw:
+        raise CatalogError(f"{path}: every item needs a name, got {raw!r}")
+    unknown = set(raw) - ITEM_KEYS
+    if unknown:
+        raise CatalogError(f"{path}: item {raw['name']}: unknown fields {sorted(unknown)}")
+    for key in ("title", "type"):
+        if key not in raw:
+            raise CatalogError(f"{path}: item {raw['name']}: field {key!r} is missing")
+    return Item(**raw)
+
+
+def _rules(path: Path, raw: list[Any]) -> list[Rule]:
+    rules = []
+    for entry in raw:
+        if not isinstance(entry, dict) or "rule" not in entry:
+            raise CatalogError(f"{path}: every rule needs a 'rule' field, got {entry!r}")
+        params = {k: v for k, v in entry.items() if k != "rule"}
+        rules.append(Rule(rule=str(entry["rule"]), params=params))
+    return rules
+
+
+def _codelist(path: Path) -> CodeList:
+    data = _read_yaml(path)
+    entries = []
+    for raw in data.get("entries", []):
+        if "code" not in raw or "name" not in raw:
+            raise CatalogError(f"{path}: every entry needs code and name, got {raw!r}")
+        attrs = {k: v for k, v in raw.items() if k not in ("code", "name")}
+        entries.append(CodeEntry(code=str(raw["code"]), name=str(raw["name"]), attributes=attrs))
+    return CodeList(
+        name=str(data.get("name", path.stem)), title=str(data.get("title", "")), entries=tuple(entries)
+    )
+
+
+def _resource(path: Path, root: Path, settings: dict[str, Any]) -> Resource:
+    data = _read_yaml(path)
+    name = data.get("name", path.stem)
+    if name != path.stem:
+        raise CatalogError(f"{path}: field 'name' is {name!r} but the file is called {path.stem}")
+    items: list[Item] = []
+    rules: list[Rule] = []
+    if "extends" in data:
+        template = root / "templates" / f"{data['extends']}.yaml"
+        if not template.exists():
+            raise CatalogError(f"{path}: field 'extends': no template {template}")
+        base = _read_yaml(template)
+        items += [_item(template, raw) for raw in base.get("items", [])]
+        rules += _rules(template, base.get("rules", []))
+    items += [_item(path, raw) for raw in data.get("items", [])]
+    rules += _rules(path, data.get("rules", []))
+    for key in ("title", "source"):
+        if key not in data:
+            raise CatalogError(f"{path}: field {key!r} is missing")
+    known = {
+        "name",
+        "title",
+        "summary",
+        "source",
+        "items",
+        "rules",
+        "receivers",
+        "extends",
+        "permit_type",
+    }
+    metadata = {k: v for k, v in data.items() if k not in known}
+    return Resource(
+        name=name,
+        title=data["title"],
+        summary=str(data.get("summary", "")).strip(),
+        source=data["source"],
+        items=tuple(items),
+        rules=tuple(rules),
+        receivers=dict(data.get("receivers") or {}),
+        asset_uri=settings["asset_uri_template"].format(name=name),
+        permit_type=data.get("permit_type"),
+        metadata=metadata,
+    )
+
+
+def load_catalog(root: Path | None = None) -> Catalog:
+    """Read the catalogue at `root` (default: the one shipped in this package)."""
+    root = root or Path(str(importlib_resources.files("catalog")))
+    settings = _read_yaml(root / "catalog.yaml")
+    # Files without `entries` in codelists/ are lookup data for standardizers (aliases), not code lists.
+    listed = [p for p in sorted((root / "codelists").glob("*.yaml")) if "entries" in _read_yaml(p)]
+    codelists = {cl.name: cl for cl in map(_codelist, listed)}
+    resources = {
+        r.name: r for r in (_resource(p, root, settings) for p in sorted((root / "resources").glob("*.yaml")))
+    }
+    return Catalog(root=root, settings=settings, resources=resources, codelists=codelists)
+
+
+@cache
+def default_catalog() -> Catalog:
+    """The shipped catalogue, read once per process."""
+    return load_catalog()
