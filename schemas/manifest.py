@@ -1,0 +1,172 @@
+"""Legacy extraction manifests: how the legacy tables of one source map onto catalogue resources."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources as importlib_resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from catalog import Catalog, CatalogError
+
+
+@dataclass(frozen=True)
+class SourceTable:
+    """One legacy table taking part in a source, under a short alias."""
+
+    alias: str
+    table: str
+    columns: tuple[str, ...]
+    join: dict[str, str] = field(default_factory=dict)  # own column → "alias.COLUMN"
+    change_column: str | None = None
+    soft_delete: dict[str, Any] | None = None
+    presence: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Attributes:
+    """An entity-attribute-value table pivoted into items, with spelling variants folded."""
+
+    table: str
+    key: str
+    name_column: str
+    value_column: str
+    items: dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class ItemSource:
+    """Where a catalogue item's raw value comes from: `alias.COLUMN` or `attr.item`."""
+
+    column: str
+    address: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """How one legacy source is read: tables, joins, change columns, deletes and the item mapping."""
+
+    source: str
+    description: str
+    key_table: str
+    key_column: str
+    record_id_prefix: str
+    partition_table: str
+    partition_column: str
+    partition_resources: dict[str, str]
+    tables: dict[str, SourceTable]
+    items: dict[str, ItemSource]
+    lookback: dt.timedelta
+    attributes: Attributes | None = None
+
+    @property
+    def primary(self) -> SourceTable:
+        """The table whose rows are the source's records."""
+        return self.tables[self.key_table]
+
+    @property
+    def key_label(self) -> str:
+        """The extracted column holding each record's legacy key."""
+        return f"{self.key_table}.{self.key_column}"
+
+    def resources(self) -> list[str]:
+        """The catalogue resources this source feeds."""
+        return sorted(set(self.partition_resources.values()))
+
+    def partition_values(self, resources: list[str]) -> list[str]:
+        """The partition column values that feed any of `resources`."""
+        return sorted(v for v, r in self.partition_resources.items() if r in resources)
+
+    def change_labels(self) -> list[str]:
+        """Extracted columns holding each joined table's change timestamp."""
+        return [f"{t.alias}.{t.change_column}" for t in self.tables.values() if t.change_column]
+
+
+class ManifestError(CatalogError):
+    """A manifest is malformed or disagrees with the catalogue; the message names the file and field."""
+
+
+def _table(path: Path, alias: str, raw: dict[str, Any]) -> SourceTable:
+    if "table" not in raw or "columns" not in raw:
+        raise ManifestError(f"{path}: tables.{alias} needs 'table' and 'columns'")
+    return SourceTable(
+        alias=alias,
+        table=raw["table"],
+        columns=tuple(raw["columns"]),
+        join=dict(raw.get("join") or {}),
+        change_column=raw.get("change_column"),
+        soft_delete=raw.get("soft_delete"),
+        presence=raw.get("presence"),
+    )
+
+
+def load_manifest(path: Path) -> Manifest:
+    """Read and check one manifest file."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        tables = {alias: _table(path, alias, raw) for alias, raw in data["tables"].items()}
+        attrs = data.get("attributes")
+        manifest = Manifest(
+            source=data["source"],
+            description=data.get("description", ""),
+            key_table=data["key"]["table"],
+            key_column=data["key"]["column"],
+            record_id_prefix=data.get("record_id_prefix", ""),
+            partition_table=data["partition"]["table"],
+            partition_column=data["partition"]["column"],
+            partition_resources={str(k): v for k, v in data["partition"]["resources"].items()},
+            tables=tables,
+            items={
+                name: ItemSource(column=spec["from"], address=tuple(spec.get("address", ())))
+                for name, spec in data["items"].items()
+            },
+            lookback=dt.timedelta(**data.get("change_lookback", {"days": 2})),
+            attributes=Attributes(
+                table=attrs["table"],
+                key=attrs["key"],
+                name_column=attrs["name_column"],
+                value_column=attrs["value_column"],
+                items={k: tuple(v) for k, v in attrs["items"].items()},
+            )
+            if attrs
+            else None,
+        )
+    except KeyError as exc:
+        raise ManifestError(f"{path}: field {exc.args[0]!r} is missing") from None
+    if manifest.key_table not in tables:
+        raise ManifestError(f"{path}: key.table {manifest.key_table!r} is not one of the tables")
+    return manifest
+
+
+def check_against_catalog(manifest: Manifest, catalog: Catalog) -> list[str]:
+    """Problems between a manifest and the catalogue: unknown resources, unmapped or unknown items."""
+    problems = []
+    for resource_name in manifest.resources():
+        if resource_name not in catalog.resources:
+            problems.append(f"manifest {manifest.source}: feeds unknown resource {resource_name}")
+            continue
+        resource = catalog.resources[resource_name]
+        for item in resource.item_names:
+            if item not in manifest.items:
+                problems.append(f"manifest {manifest.source}: item {resource_name}.{item} has no source")
+    return problems
+
+
+@cache
+def manifests() -> dict[str, Manifest]:
+    """Every shipped manifest, by source name, read once per process."""
+    folder = Path(str(importlib_resources.files("schemas"))) / "legacy"
+    found = [load_manifest(p) for p in sorted(folder.glob("*.yaml"))]
+    return {m.source: m for m in found}
+
+
+def manifest_for(resource: str) -> Manifest:
+    """The manifest of the source that feeds `resource`."""
+    for manifest in manifests().values():
+        if resource in manifest.resources():
+            return manifest
+    raise ManifestError(f"no legacy manifest feeds resource {resource!r}")
