@@ -1,0 +1,1 @@
+"""The legacy supervision database, read as a stream of Arrow record batches."""

@@ -1,0 +1,36 @@
+"""Creating engines with the settings each dialect needs for safe concurrent use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers (the exchange agent, reports) work while a batch is written; the busy timeout
+    # makes a second writer wait instead of failing.
+    dbapi_connection.isolation_level = None  # let the "begin" hook below issue BEGIN itself
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=60000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin_immediate(conn: sa.Connection) -> None:
+    # BEGIN IMMEDIATE takes the write lock up front: two writers never deadlock on lock upgrade, and a
+    # batch's HJ_XH range is taken inside the lock.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine(url: sa.URL | str) -> sa.Engine:
+    """An engine for `url` with pool pre-ping, and WAL and immediate transactions on SQLite."""
+    url = sa.make_url(url)
+    if url.get_backend_name() == "sqlite":
+        engine = sa.create_engine(url, connect_args={"timeout": 60})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_immediate)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
