@@ -1,0 +1,112 @@
+"""The quarantine: every refused record with its reason, kept in the curated database until fixed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pandas as pd
+import sqlalchemy as sa
+
+from catalog import Resource
+from quality.issues import issue_kind
+from quality.standardize.person_ids import mask_name, mask_phone, mask_resident_id
+
+MASKS: dict[str, Callable[[pd.Series], pd.Series]] = {
+    "name": mask_name,
+    "id": mask_resident_id,
+    "phone": mask_phone,
+}
+
+
+def quarantine_table(metadata: sa.MetaData) -> sa.Table:
+    """One row per record, issue and item; reopened when the problem returns, resolved when it goes."""
+    if "sdx_quarantine" in metadata.tables:
+        return metadata.tables["sdx_quarantine"]
+    return sa.Table(
+        "sdx_quarantine",
+        metadata,
+        sa.Column("resource", sa.String(64), primary_key=True),
+        sa.Column("record_id", sa.String(64), primary_key=True),
+        sa.Column("issue", sa.String(64), primary_key=True),
+        sa.Column("item", sa.String(64), primary_key=True),  # '' for record-level issues
+        sa.Column("source_table", sa.String(64), nullable=False),
+        sa.Column("source_key", sa.String(64), nullable=False),
+        sa.Column("division", sa.String(12)),
+        sa.Column("value_masked", sa.Text),
+        sa.Column("message", sa.Text, nullable=False),
+        sa.Column("fix", sa.Text, nullable=False),
+        sa.Column("first_run_id", sa.String(250), nullable=False),
+        sa.Column("last_run_id", sa.String(250), nullable=False),
+        sa.Column("first_seen", sa.DateTime, nullable=False),
+        sa.Column("last_seen", sa.DateTime, nullable=False),
+        sa.Column("resolved_at", sa.DateTime),
+        sa.Column("resolved_run_id", sa.String(250)),
+    )
+
+
+def masked_values(resource: Resource, findings: pd.DataFrame) -> pd.Series:
+    """The findings' values as text, masked where the item holds personal data."""
+    values = findings["value"].map(
+        lambda v: None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
+    )
+    for item in resource.items:
+        mask = MASKS.get(item.personal or "")
+        selected = findings["item"] == item.name
+        if mask and selected.any():
+            values[selected] = mask(values[selected]).to_numpy()
+    return values.astype(object)
+
+
+def record_quarantine(
+    conn: sa.Connection,
+    table: sa.Table,
+    resource: Resource,
+    *,
+    source_table: str,
+    errors: pd.DataFrame,
+    seen_record_ids: list[str],
+    run_id: str,
+    now: dt.datetime,
+) -> dict[str, int]:
+    """Open or refresh a row per error finding; resolve open rows of seen records that no longer fail.
+
+    `errors` has record_id, source_key, division, item, issue, value. Runs inside the caller's transaction,
+    the one that also loads the curated records and moves the watermark.
+    """
+    current = {(r.record_id, r.issue, r.item or ""): r for r in errors.itertuples(index=False)}
+    existing: dict[tuple[str, str, str], sa.Row] = {}
+    for start in range(0, len(seen_record_ids), 1000):
+        chunk = seen_record_ids[start : start + 1000]
+        stmt = sa.select(table).where(table.c.resource == resource.name, table.c.record_id.in_(chunk))
+        existing.update({(r.record_id, r.issue, r.item): r for r in conn.execute(stmt)})
+    masked = dict(zip(current.keys(), masked_values(resource, errors), strict=True)) if len(errors) else {}
+    inserts, refreshes = [], []
+    for key, f in current.items():
+        kind = issue_kind(f.issue)
+        values = {"value_masked": masked[key], "message": kind.message, "fix": kind.fix, "division": f.division,
+                  "last_run_id": run_id, "last_seen": now, "resolved_at": None, "resolved_run_id": None}  # fmt: skip
+        if key in existing:
+            refreshes.append({"k_record_id": key[0], "k_issue": key[1], "k_item": key[2], **values})
+        else:
+            inserts.append({"resource": resource.name, "record_id": key[0], "issue": key[1], "item": key[2],
+                            "source_table": source_table, "source_key": f.source_key, "first_run_id": run_id,
+                            "first_seen": now, **values})  # fmt: skip
+    resolved = [
+        {"k_record_id": k[0], "k_issue": k[1], "k_item": k[2]}
+        for k, row in existing.items()
+        if k not in current and row.resolved_at is None
+    ]
+    if inserts:
+        conn.execute(table.insert(), inserts)
+    where = sa.and_(
+        table.c.resource == resource.name,
+        table.c.record_id == sa.bindparam("k_record_id"),
+        table.c.issue == sa.bindparam("k_issue"),
+        table.c.item == sa.bindparam("k_item"),
+    )
+    if refreshes:
+        conn.execute(table.update().where(where), refreshes)
+    if resolved:
+        conn.execute(table.update().where(where).values(resolved_at=now, resolved_run_id=run_id), resolved)
+    return {"opened": len(inserts), "still_open": len(refreshes), "resolved": len(resolved)}
