@@ -1,0 +1,115 @@
+"""The `sdx` command line: every pipeline step and tool, for engineers with or without a scheduler."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _run(args: argparse.Namespace) -> int:
+    from exchange.context import RunContext, shanghai_now
+    from exchange.pipeline import run_pipeline
+    from exchange.summary import format_summary
+
+    logical = dt.date.fromisoformat(args.logical_date) if args.logical_date else shanghai_now().date()
+    run_id = args.run_id or f"cli__{shanghai_now():%Y%m%dT%H%M%S}"
+    stats = run_pipeline(
+        RunContext(run_id=run_id, logical_date=logical, mode=args.mode), args.resources or None
+    )
+    print(format_summary(run_id, stats))
+    return 0
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from connectors.curated.hook import CuratedDatabaseHook
+    from exchange import state
+    from exchange.summary import format_summary
+
+    engine = CuratedDatabaseHook().get_conn()
+    run_id = args.run or state.latest_run_id(engine)
+    if run_id is None:
+        print("no run recorded in the curated database yet", file=sys.stderr)
+        return 1
+    print(format_summary(run_id, state.step_stats(engine, run_id)))
+    return 0
+
+
+def _sandbox_legacy(args: argparse.Namespace) -> int:
+    from sandbox.legacy import generate_legacy
+
+    def progress(table: str, done: int, total: int) -> None:
+        print(f"\r  {table:<12} {done:>9,}/{total:,}", end="" if done < total else "\n", file=sys.stderr)
+
+    summary = generate_legacy(
+        args.url,
+        scale=args.scale,
+        seed=args.seed,
+        truth_path=Path(args.truth) if args.truth else None,
+        progress=progress,
+    )
+    print(summary)
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from exchange.demo import run_demo
+
+    return run_demo(Path(args.home), scale=args.scale, seed=args.seed)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; subcommands import their modules only when run, so `--help` is instant."""
+    parser = argparse.ArgumentParser(
+        prog="sdx", description="Safety-data exchange: extract, standardize, curate, deliver."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every batch")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the nightly pipeline in this process")
+    run.add_argument("--mode", choices=["incremental", "full"], default="incremental")
+    run.add_argument("--resources", nargs="*", help="catalogue resources (default: all)")
+    run.add_argument("--run-id", help="default: cli__<timestamp>")
+    run.add_argument("--logical-date", help="YYYY-MM-DD (default: today, Asia/Shanghai)")
+    run.set_defaults(handler=_run)
+
+    summary = sub.add_parser("summary", help="print a run's summary table")
+    summary.add_argument("--run", help="run id (default: the latest)")
+    summary.set_defaults(handler=_summary)
+
+    sandbox = sub.add_parser("sandbox", help="stand-ins for the outside world").add_subparsers(
+        dest="what", required=True
+    )
+    legacy = sandbox.add_parser("legacy", help="generate a legacy supervision database with every quirk")
+    legacy.add_argument("--url", required=True, help="SQLAlchemy URL of the database to (re)create")
+    legacy.add_argument("--scale", type=float, default=1.0, help="1 = production row counts")
+    legacy.add_argument("--seed", type=int, default=0)
+    legacy.add_argument("--truth", help="write the truth file (Parquet) here")
+    legacy.set_defaults(handler=_sandbox_legacy)
+
+    demo = sub.add_parser("demo", help="generate a demo legacy DB and run nightly_sync through Airflow")
+    demo.add_argument("--home", default="var/demo")
+    demo.add_argument("--scale", type=float, default=0.1)
+    demo.add_argument("--seed", type=int, default=20261129)
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `sdx`."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    handler: Handler = args.handler
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""The nightly pipeline in one process: what `sdx run` does, and what the DAG does task by task."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from exchange import state
+from exchange.context import RunContext, shanghai_now
+from exchange.steps.curate import curate_resource
+from exchange.steps.deliver_exchange_db import RECEIVER as BIGDATA_CENTRE
+from exchange.steps.deliver_exchange_db import deliver_resource
+from exchange.steps.extract import extract_source
+from exchange.steps.standardize import standardize_resource
+from schemas.manifest import manifests
+
+log = logging.getLogger(__name__)
+
+
+def plan(ctx: RunContext, resources: list[str] | None = None) -> dict[str, list[str]]:
+    """Source → the resources of it this run processes (all catalogued resources by default)."""
+    wanted = set(resources or ctx.catalog.resources)
+    unknown = wanted - set(ctx.catalog.resources)
+    if unknown:
+        ctx.catalog.resource(sorted(unknown)[0])  # raises, naming the known resources
+    out: dict[str, list[str]] = {}
+    for source, manifest in manifests().items():
+        mine = [r for r in manifest.resources() if r in wanted]
+        if mine:
+            out[source] = mine
+    return out
+
+
+def prepare(ctx: RunContext) -> None:
+    """Create the curated database's tables and record the run as started."""
+    engine = ctx.curated.get_conn()
+    state.create_all(engine, ctx.catalog.resources.values())
+    state.start_run(engine, ctx.run_id, ctx.mode, ctx.logical_date, shanghai_now())
+
+
+def run_pipeline(ctx: RunContext, resources: list[str] | None = None) -> dict[str, Any]:
+    """Extract, standardize and validate, curate and deliver every planned resource; then close the run."""
+    prepare(ctx)
+    status = "failed"
+    try:
+        for source, names in plan(ctx, resources).items():
+            extract_source(ctx, source, names)
+            for name in names:
+                standardize_resource(ctx, name)
+                curate_resource(ctx, name)
+                if BIGDATA_CENTRE in ctx.catalog.resource(name).receivers:
+                    deliver_resource(ctx, name)
+        status = "success"
+    finally:
+        state.finish_run(ctx.curated.get_conn(), ctx.run_id, status, shanghai_now())
+    return state.step_stats(ctx.curated.get_conn(), ctx.run_id)

@@ -1,0 +1,150 @@
+"""Run state in the curated database: runs, step results, watermarks and delivery ledgers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from catalog import Resource
+from quality.quarantine import quarantine_table
+from schemas.tables import curated_table
+
+metadata = sa.MetaData()
+
+runs = sa.Table(
+    "sdx_run",
+    metadata,
+    sa.Column("run_id", sa.String(250), primary_key=True),
+    sa.Column("mode", sa.String(20), nullable=False),
+    sa.Column("logical_date", sa.Date, nullable=False),
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("finished_at", sa.DateTime),
+    sa.Column("status", sa.String(20), nullable=False),
+)
+
+run_steps = sa.Table(
+    "sdx_run_step",
+    metadata,
+    sa.Column("run_id", sa.String(250), primary_key=True),
+    sa.Column("resource", sa.String(64), primary_key=True),
+    sa.Column("step", sa.String(32), primary_key=True),
+    sa.Column("stats", sa.Text, nullable=False),
+    sa.Column("finished_at", sa.DateTime, nullable=False),
+)
+
+# A resource's watermark moves only in the transaction that loads the curated records it covers.
+watermarks = sa.Table(
+    "sdx_watermark",
+    metadata,
+    sa.Column("resource", sa.String(64), primary_key=True),
+    sa.Column("changed_until", sa.DateTime, nullable=False),
+    sa.Column("run_id", sa.String(250), nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+# What each receiver holds, as far as the bureau knows: the last version sent and how it went.
+ledger = sa.Table(
+    "sdx_ledger",
+    metadata,
+    sa.Column("receiver", sa.String(32), primary_key=True),
+    sa.Column("resource", sa.String(64), primary_key=True),
+    sa.Column("record_id", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("deleted", sa.Boolean, nullable=False),
+    sa.Column("batch_id", sa.String(64), nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("sent_at", sa.DateTime, nullable=False),
+)
+
+quarantine = quarantine_table(metadata)
+
+
+def curated(resource: Resource) -> sa.Table:
+    """The curated table of `resource`, registered in this module's metadata."""
+    return curated_table(resource, metadata)
+
+
+def create_all(engine: sa.Engine, resources: Iterable[Resource]) -> None:
+    """Create every state table and the curated tables of `resources`, where missing."""
+    for resource in resources:
+        curated(resource)
+    metadata.create_all(engine)
+
+
+def start_run(engine: sa.Engine, run_id: str, mode: str, logical_date: dt.date, now: dt.datetime) -> None:
+    """Record a run as started; a rerun of the same run id keeps its first start time."""
+    with engine.begin() as conn:
+        found = conn.execute(sa.select(runs.c.run_id).where(runs.c.run_id == run_id)).first()
+        if found:
+            conn.execute(
+                runs.update().where(runs.c.run_id == run_id).values(status="running", finished_at=None)
+            )
+        else:
+            conn.execute(
+                runs.insert().values(
+                    run_id=run_id, mode=mode, logical_date=logical_date, started_at=now, status="running"
+                )
+            )
+
+
+def finish_run(engine: sa.Engine, run_id: str, status: str, now: dt.datetime) -> None:
+    """Record how a run ended."""
+    with engine.begin() as conn:
+        conn.execute(runs.update().where(runs.c.run_id == run_id).values(status=status, finished_at=now))
+
+
+def record_step(
+    conn: sa.Connection, run_id: str, resource: str, step: str, stats: dict[str, Any], now: dt.datetime
+) -> None:
+    """Store a step's statistics (replacing an earlier attempt of the same step in the same run)."""
+    where = sa.and_(run_steps.c.run_id == run_id, run_steps.c.resource == resource, run_steps.c.step == step)
+    conn.execute(run_steps.delete().where(where))
+    conn.execute(
+        run_steps.insert().values(
+            run_id=run_id,
+            resource=resource,
+            step=step,
+            stats=json.dumps(stats, ensure_ascii=False, default=str),
+            finished_at=now,
+        )
+    )
+
+
+def step_stats(engine: sa.Engine, run_id: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """Resource → step → statistics of one run."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    with engine.connect() as conn:
+        for row in conn.execute(sa.select(run_steps).where(run_steps.c.run_id == run_id)):
+            out.setdefault(row.resource, {})[row.step] = json.loads(row.stats)
+    return out
+
+
+def watermark(conn: sa.Connection, resource: str) -> dt.datetime | None:
+    """How far a resource's changes have been loaded, or None before its first load."""
+    return conn.execute(
+        sa.select(watermarks.c.changed_until).where(watermarks.c.resource == resource)
+    ).scalar()
+
+
+def move_watermark(
+    conn: sa.Connection, resource: str, value: dt.datetime, run_id: str, now: dt.datetime
+) -> None:
+    """Set a resource's watermark (never backwards); call inside the curated load's transaction."""
+    current = watermark(conn, resource)
+    if current is not None and current >= value:
+        return
+    conn.execute(watermarks.delete().where(watermarks.c.resource == resource))
+    conn.execute(
+        watermarks.insert().values(resource=resource, changed_until=value, run_id=run_id, updated_at=now)
+    )
+
+
+def latest_run_id(engine: sa.Engine) -> str | None:
+    """The most recently started run."""
+    with engine.connect() as conn:
+        return conn.execute(sa.select(runs.c.run_id).order_by(runs.c.started_at.desc()).limit(1)).scalar()

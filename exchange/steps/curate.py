@@ -1,0 +1,142 @@
+"""Curate: load a resource's judged records into the curated database, with quarantine and watermark, at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+
+from catalog import Resource
+from exchange import settings, staging, state
+from exchange.context import RunContext, shanghai_now
+from quality.quarantine import record_quarantine
+from schemas.canonical import record_digest
+from schemas.manifest import manifest_for
+
+log = logging.getLogger(__name__)
+
+
+def _existing(conn: sa.Connection, table: sa.Table, ids: list[str]) -> dict[str, sa.Row]:
+    found: dict[str, sa.Row] = {}
+    cols = [table.c.record_id, table.c.sdx_digest, table.c.sdx_seq, table.c.sdx_deleted]
+    for start in range(0, len(ids), 1000):
+        found.update(
+            {
+                r.record_id: r
+                for r in conn.execute(
+                    sa.select(*cols).where(table.c.record_id.in_(ids[start : start + 1000]))
+                )
+            }
+        )
+    return found
+
+
+def _load_batch(
+    conn: sa.Connection, resource: Resource, frame: pd.DataFrame, run_id: str, now: dt.datetime
+) -> dict[str, int]:
+    table = state.curated(resource)
+    existing = _existing(conn, table, frame["record_id"].tolist())
+    inserts, updates = [], []
+    counts = {"inserted": 0, "updated": 0, "deleted": 0, "unchanged": 0}
+    for rec in frame.to_dict("records"):
+        data = {name: rec[name] for name in resource.item_names}
+        old = existing.get(rec["record_id"])
+        if rec["deleted"]:
+            if old is None or old.sdx_deleted:
+                counts["unchanged"] += 1
+                continue
+            digest, kind = record_digest(None), "deleted"
+        else:
+            digest = record_digest(data)
+            if old is not None and not old.sdx_deleted and old.sdx_digest == digest:
+                counts["unchanged"] += 1
+                continue
+            kind = "updated" if old is not None else "inserted"
+        values = {
+            "sdx_source_key": rec["source_key"], "sdx_deleted": bool(rec["deleted"]), "sdx_digest": digest,
+            "sdx_seq": (old.sdx_seq + 1) if old is not None else 1, "sdx_warnings": rec["warnings"],
+            "sdx_run_id": run_id, "sdx_updated_at": now,
+        }  # fmt: skip
+        counts[kind] += 1
+        if old is None:
+            inserts.append({"record_id": rec["record_id"], **data, **values})
+        elif kind == "deleted":
+            # The last data stays beside the delete: the exchange needs its division, reports its name.
+            updates.append({"k_record_id": rec["record_id"], **values})
+        else:
+            updates.append({"k_record_id": rec["record_id"], **data, **values})
+    if inserts:
+        conn.execute(table.insert(), inserts)
+    for group in _by_columns(updates):
+        conn.execute(table.update().where(table.c.record_id == sa.bindparam("k_record_id")), group)
+    return counts
+
+
+def _by_columns(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    # executemany needs the same keys in every row; deletes and updates set different columns.
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    return list(groups.values())
+
+
+def _vanished(conn: sa.Connection, resource: Resource, seen: set[str]) -> pd.DataFrame:
+    # Full refresh: a live curated record whose source row is gone (hard delete) becomes a delete.
+    table = state.curated(resource)
+    live = conn.execute(
+        sa.select(table.c.record_id, table.c.sdx_source_key).where(table.c.sdx_deleted.is_(False))
+    )
+    gone = [(rid, key) for rid, key in live if rid not in seen]
+    return pd.DataFrame(
+        {
+            "record_id": [g[0] for g in gone],
+            "source_key": [g[1] for g in gone],
+            "deleted": True,
+            "warnings": None,
+        }
+        | {name: None for name in resource.item_names}
+    )
+
+
+def curate_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
+    """Upsert valid records by record id (new digest → seq + 1), record quarantine, move the watermark."""
+    resource = ctx.catalog.resource(resource_name)
+    manifest = manifest_for(resource_name)
+    extract = staging.read_json(staging.path(ctx.run_id, manifest.source, "extract.json"))
+    valid = pq.ParquetFile(staging.path(ctx.run_id, resource_name, "valid.parquet"))
+    findings = staging.to_frame(pq.read_table(staging.path(ctx.run_id, resource_name, "findings.parquet")))
+    errors = findings[findings["severity"] == "error"]
+    clock, now = time.monotonic(), shanghai_now()
+    totals = {"inserted": 0, "updated": 0, "deleted": 0, "unchanged": 0}
+    seen: set[str] = set(findings["record_id"].dropna())
+    with ctx.curated.get_conn().begin() as conn:
+        for batch in valid.iter_batches(batch_size=settings.batch_size()):
+            frame = staging.to_frame(batch)
+            seen.update(frame["record_id"])
+            for key, value in _load_batch(conn, resource, frame, ctx.run_id, now).items():
+                totals[key] += value
+        if extract["mode"] == "full":
+            for key, value in _load_batch(
+                conn, resource, _vanished(conn, resource, seen), ctx.run_id, now
+            ).items():
+                totals[key] += value
+        quarantine = record_quarantine(
+            conn, state.quarantine, resource, source_table=manifest.primary.table, errors=errors,
+            seen_record_ids=sorted(seen), run_id=ctx.run_id, now=now,
+        )  # fmt: skip
+        if extract.get("changed_until"):
+            state.move_watermark(
+                conn, resource_name, dt.datetime.fromisoformat(str(extract["changed_until"])), ctx.run_id, now
+            )
+        stats = {**totals, "quarantine": quarantine, "seconds": round(time.monotonic() - clock, 3)}
+        state.record_step(conn, ctx.run_id, resource_name, "curate", stats, now)
+        standardized = staging.read_json(staging.path(ctx.run_id, resource_name, "standardize.json"))
+        state.record_step(conn, ctx.run_id, resource_name, "standardize", standardized, now)
+        state.record_step(conn, ctx.run_id, resource_name, "extract", extract, now)
+    log.info("curate %s: %s", resource_name, stats)
+    return stats

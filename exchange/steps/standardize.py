@@ -1,0 +1,122 @@
+"""Standardize and validate: bring one resource's extracted rows to catalogue form and judge each record."""
+
+from __future__ import annotations
+
+import collections
+import logging
+import time
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from exchange import settings, staging
+from exchange.context import RunContext
+from quality.records import standardize_records
+from quality.rules import compile_rules
+from quality.validation import judge
+from schemas.manifest import manifest_for
+from schemas.tables import arrow_schema
+
+log = logging.getLogger(__name__)
+
+RECORD_META = [
+    ("record_id", pa.string()),
+    ("source_key", pa.string()),
+    ("deleted", pa.bool_()),
+    ("warnings", pa.string()),
+]
+FINDINGS_SCHEMA = pa.schema(
+    [("record_id", pa.string()), ("source_key", pa.string()), ("division", pa.string()), ("item", pa.string()),
+     ("issue", pa.string()), ("severity", pa.string()), ("value", pa.string())]
+)  # fmt: skip
+
+
+def _raw_batches(ctx: RunContext, source: str, column: str, values: list[str]) -> Any:
+    raw = pq.ParquetFile(staging.path(ctx.run_id, source, "raw.parquet"))
+    for batch in raw.iter_batches(batch_size=settings.batch_size()):
+        if batch.num_rows == 0 or column not in batch.schema.names:
+            continue
+        yield batch.filter(pc.is_in(batch.column(column), value_set=pa.array(values)))
+
+
+def standardize_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
+    """Write `valid.parquet` (records that pass, deletes included) and `findings.parquet` for a resource."""
+    resource = ctx.catalog.resource(resource_name)
+    manifest = manifest_for(resource_name)
+    checks = compile_rules(resource, ctx.catalog)
+    record_schema = pa.schema([*RECORD_META, *arrow_schema(resource)])
+    clock = time.monotonic()
+    counts: collections.Counter[str] = collections.Counter()
+    by_issue: collections.Counter[str] = collections.Counter()
+    failures: collections.Counter[str] = collections.Counter()
+    gx_frames: list[pd.DataFrame] = []
+    partition_values = manifest.partition_values([resource_name])
+    valid_path = staging.path(ctx.run_id, resource_name, "valid.parquet")
+    findings_path = staging.path(ctx.run_id, resource_name, "findings.parquet")
+    with (
+        pq.ParquetWriter(valid_path, record_schema) as valid_out,
+        pq.ParquetWriter(findings_path, FINDINGS_SCHEMA) as found_out,
+    ):
+        label = f"{manifest.partition_table}.{manifest.partition_column}"
+        for batch in _raw_batches(ctx, manifest.source, label, partition_values):
+            raw = staging.to_frame(batch)
+            verdict = judge(
+                resource,
+                standardize_records(resource, manifest, raw, ctx.catalog),
+                ctx.catalog,
+                ctx.logical_date,
+            )
+            records = verdict.records
+            valid = records[~records["quarantined"]]
+            valid_out.write_table(
+                pa.Table.from_pandas(valid[record_schema.names], schema=record_schema, preserve_index=False)
+            )
+            found = verdict.findings.copy()
+            found["source_key"] = found["row"].map(records["source_key"])
+            found["division"] = found["row"].map(records["xzqhdm"]) if "xzqhdm" in records else None
+            found["value"] = found["value"].map(lambda v: None if v is None or v is pd.NA else str(v))
+            found_out.write_table(
+                pa.Table.from_pandas(
+                    found[FINDINGS_SCHEMA.names].astype(object), schema=FINDINGS_SCHEMA, preserve_index=False
+                )
+            )
+            counts.update(
+                extracted=len(records), deleted=int(records["deleted"].sum()), valid=len(valid),
+                quarantined=int(records["quarantined"].sum()),
+            )  # fmt: skip
+            errors = verdict.findings[verdict.findings["severity"] == "error"]
+            by_issue.update(errors.drop_duplicates(["row", "issue"])["issue"].tolist())
+            failures.update({o.check.name: int(o.fails.sum()) for o in verdict.outcomes})
+            gx_frames.append(records)
+            log.info("standardize %s: %d records", resource_name, counts["extracted"])
+    stats = {
+        **{k: counts.get(k, 0) for k in ("extracted", "deleted", "valid", "quarantined")},
+        "quarantined_by_issue": dict(by_issue.most_common()),
+        "rule_failures": dict(failures),
+        "seconds": round(time.monotonic() - clock, 3),
+    }
+    stats["gx"] = _validate_with_gx(ctx, resource_name, checks, gx_frames)
+    staging.write_json(staging.path(ctx.run_id, resource_name, "standardize.json"), stats)
+    return stats
+
+
+def _validate_with_gx(
+    ctx: RunContext, resource_name: str, checks: list, frames: list[pd.DataFrame]
+) -> dict[str, Any]:
+    # Imported here: Great Expectations takes seconds to import and is only needed by this step.
+    from quality.expectations import validate_with_gx
+
+    clock = time.monotonic()
+    resource = ctx.catalog.resource(resource_name)
+    if not frames:
+        return {"success": True, "unexpected": {}, "seconds": 0.0}
+    result = validate_with_gx(resource, checks, pd.concat(frames, ignore_index=True))
+    staging.write_json(staging.path(ctx.run_id, resource_name, "gx_result.json"), result.result)
+    return {
+        "success": result.success,
+        "unexpected": result.unexpected,
+        "seconds": round(time.monotonic() - clock, 3),
+    }

@@ -1,0 +1,46 @@
+"""The run summary a person reads at the end of a run: per resource, what came in and where it went."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quality.issues import issue_kind
+
+
+def summary_rows(stats: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """One row per resource: extracted, quarantined (with reasons), curated changes, delivered."""
+    rows = []
+    for resource, steps in sorted(stats.items()):
+        std, cur = steps.get("standardize", {}), steps.get("curate", {})
+        delivered = {k.split(":", 1)[1]: v for k, v in steps.items() if k.startswith("deliver:")}
+        rows.append(
+            {
+                "resource": resource,
+                "extracted": std.get("extracted", 0),
+                "quarantined": std.get("quarantined", 0),
+                "reasons": std.get("quarantined_by_issue", {}),
+                "curated": {k: cur.get(k, 0) for k in ("inserted", "updated", "deleted", "unchanged")},
+                "delivered": {
+                    r: v.get("inserted", 0) + v.get("updated", 0) + v.get("deleted", 0)
+                    for r, v in delivered.items()
+                },
+            }
+        )
+    return rows
+
+
+def format_summary(run_id: str, stats: dict[str, dict[str, dict[str, Any]]]) -> str:
+    """A plain-text table of `summary_rows`, quarantine reasons spelled out for a reader."""
+    lines = [f"Run {run_id}", ""]
+    header = f"{'resource':<16}{'extracted':>10}{'quarantined':>13}{'new':>8}{'changed':>9}{'deleted':>9}{'unchanged':>11}  delivered"
+    lines += [header, "-" * len(header)]
+    for row in summary_rows(stats):
+        cur = row["curated"]
+        delivered = ", ".join(f"{r}: {n}" for r, n in row["delivered"].items()) or "-"
+        lines.append(
+            f"{row['resource']:<16}{row['extracted']:>10}{row['quarantined']:>13}{cur['inserted']:>8}"
+            f"{cur['updated']:>9}{cur['deleted']:>9}{cur['unchanged']:>11}  {delivered}"
+        )
+        for issue, count in row["reasons"].items():
+            lines.append(f"{'':<16}{count:>10}  × {issue}: {issue_kind(issue).message}")
+    return "\n".join(lines)

@@ -1,0 +1,86 @@
+"""Airflow task bodies: turn a task's context into a RunContext and call the step."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import pendulum
+
+from exchange.context import RunContext
+from exchange.orchestration import TIMEZONE
+
+log = logging.getLogger(__name__)
+
+
+def context_for(airflow_context: Mapping[str, Any]) -> RunContext:
+    """The RunContext of the Airflow run a task belongs to."""
+    dag_run = airflow_context["dag_run"]
+    when = airflow_context.get("logical_date") or dag_run.run_after
+    logical = pendulum.instance(when).in_timezone(TIMEZONE).date()
+    params = airflow_context.get("params") or {}
+    return RunContext(
+        run_id=dag_run.run_id,
+        logical_date=dt.date(logical.year, logical.month, logical.day),
+        mode=params.get("mode", "incremental"),
+    )
+
+
+def prepare(airflow_context: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Create tables, record the run, and return source → resources for the mapped tasks."""
+    from exchange.pipeline import plan
+    from exchange.pipeline import prepare as prepare_run
+
+    ctx = context_for(airflow_context)
+    prepare_run(ctx)
+    params = airflow_context.get("params") or {}
+    return plan(ctx, params.get("resources") or None)
+
+
+def extract(airflow_context: Mapping[str, Any], source: str, resources: list[str]) -> dict[str, Any]:
+    """Extract one source."""
+    from exchange.steps.extract import extract_source
+
+    return extract_source(context_for(airflow_context), source, resources)
+
+
+def standardize(airflow_context: Mapping[str, Any], resource: str) -> dict[str, Any]:
+    """Standardize and validate one resource."""
+    from exchange.steps.standardize import standardize_resource
+
+    stats = standardize_resource(context_for(airflow_context), resource)
+    return {k: v for k, v in stats.items() if k != "gx"} | {"gx_success": stats["gx"]["success"]}
+
+
+def curate(airflow_context: Mapping[str, Any], resource: str) -> dict[str, Any]:
+    """Load one resource into the curated database."""
+    from exchange.steps.curate import curate_resource
+
+    return curate_resource(context_for(airflow_context), resource)
+
+
+def deliver(airflow_context: Mapping[str, Any], resource: str) -> dict[str, Any]:
+    """Deliver one resource to the big-data centre's exchange database."""
+    from exchange.steps.deliver_exchange_db import deliver_resource
+
+    return deliver_resource(context_for(airflow_context), resource)
+
+
+def finish(airflow_context: Mapping[str, Any], planned: list[str]) -> str:
+    """Close the run and return its summary table; fail when a planned resource did not finish."""
+    from exchange import state
+    from exchange.context import shanghai_now
+    from exchange.summary import format_summary
+
+    ctx = context_for(airflow_context)
+    engine = ctx.curated.get_conn()
+    stats = state.step_stats(engine, ctx.run_id)
+    unfinished = sorted(r for r in planned if "curate" not in stats.get(r, {}))
+    state.finish_run(engine, ctx.run_id, "failed" if unfinished else "success", shanghai_now())
+    text = format_summary(ctx.run_id, stats)
+    log.info("run summary\n%s", text)
+    if unfinished:
+        raise RuntimeError(f"run {ctx.run_id} did not finish: {', '.join(unfinished)}")
+    return text

@@ -1,0 +1,43 @@
+"""A whole nightly_sync run through Airflow's own `dag.test()`, on SQLite files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pendulum
+import pytest
+import sqlalchemy as sa
+
+from sandbox.legacy import generate_legacy
+
+pytestmark = pytest.mark.airflow
+
+DAGS = Path(__file__).resolve().parents[2] / "dags"
+
+
+def test_nightly_sync_runs_end_to_end(airflow_db, tmp_path, use_connections):
+    from airflow.dag_processing.dagbag import DagBag
+
+    urls = {name: f"sqlite:///{tmp_path / name}.db" for name in ("legacy", "curated", "exchange")}
+    generate_legacy(urls["legacy"], scale=0.02, seed=3)
+    use_connections(
+        legacy_supervision=urls["legacy"], curated=urls["curated"], bigdata_centre=urls["exchange"]
+    )
+
+    dag = DagBag(dag_folder=str(DAGS / "nightly_sync.py")).dags["nightly_sync"]
+    dag_run = dag.test(logical_date=pendulum.datetime(2026, 11, 29, 2, tz="Asia/Shanghai"))
+    assert dag_run.state == "success"
+
+    curated = sa.create_engine(urls["curated"])
+    exchange = sa.create_engine(urls["exchange"])
+    with curated.connect() as conn:
+        live = conn.execute(
+            sa.text("SELECT COUNT(*) FROM cur_permit_0101 WHERE sdx_deleted = 0")
+        ).scalar_one()
+        status = conn.execute(
+            sa.text("SELECT status FROM sdx_run WHERE run_id = :r"), {"r": dag_run.run_id}
+        ).scalar_one()
+    with exchange.connect() as conn:
+        delivered = conn.execute(sa.text("SELECT COUNT(*) FROM ex_xk_0101 WHERE hj_czlx <> 'D'")).scalar_one()
+    assert live > 0 and delivered == live
+    assert status == "success"

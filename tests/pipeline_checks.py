@@ -1,0 +1,65 @@
+"""Checks of a whole run that the SQLite and the server flow tests share."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from exchange.context import RunContext
+from exchange.pipeline import run_pipeline
+
+LOGICAL = dt.date(2026, 11, 29)
+
+
+def _count(url: str, sql: str | sa.Select) -> int:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(sa.text(sql) if isinstance(sql, str) else sql).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def run_twice_and_check(legacy_url: str, curated_url: str, exchange_url: str) -> None:
+    first = run_pipeline(RunContext(run_id="run-1", logical_date=LOGICAL), ["permit_0101"])["permit_0101"]
+    std, cur, sent = first["standardize"], first["curate"], first["deliver:bigdata_centre"]
+
+    zs = sa.table("T_XK_ZS", sa.column("SXBM"))
+    legacy_0101 = _count(legacy_url, sa.select(sa.func.count()).select_from(zs).where(zs.c.SXBM == "0101"))
+    assert std["extracted"] == legacy_0101 > 0
+    # Every extracted record is accounted for: passed (live or delete) or quarantined with a reason.
+    assert std["valid"] + std["quarantined"] == std["extracted"]
+    assert std["quarantined"] > 0 and sum(std["quarantined_by_issue"].values()) >= std["quarantined"]
+    assert cur["inserted"] > 0
+
+    live = _count(curated_url, "SELECT COUNT(*) FROM cur_permit_0101 WHERE sdx_deleted = false")
+    assert _count(exchange_url, "SELECT COUNT(*) FROM ex_xk_0101 WHERE hj_czlx <> 'D'") == live
+    assert sent["inserted"] == live
+    assert (
+        _count(exchange_url, "SELECT COUNT(*) FROM ex_xk_0101 WHERE hj_zt <> '0' OR hj_qssj IS NOT NULL") == 0
+    )
+    assert _count(exchange_url, "SELECT COUNT(DISTINCT hj_xh) FROM ex_xk_0101") == _count(
+        exchange_url, "SELECT COUNT(*) FROM ex_xk_0101"
+    )
+    assert _count(exchange_url, "SELECT COUNT(*) FROM ex_xk_0101 WHERE hj_xzqhdm NOT IN "
+                  "('320400','320402','320404','320411','320412','320413','320481')") == 0  # fmt: skip
+    assert _count(exchange_url, "SELECT SUM(zs) FROM ex_tsrz") == live
+    assert _count(curated_url, "SELECT COUNT(*) FROM sdx_quarantine WHERE resource = 'permit_0101'") > 0
+
+    # The digest the exchange holds is the curated one.
+    assert (
+        _count(
+            curated_url,
+            "SELECT COUNT(*) FROM cur_permit_0101 WHERE sdx_deleted = false AND length(sdx_digest) = 64",
+        )
+        == live
+    )
+
+    log_rows = _count(exchange_url, "SELECT COUNT(*) FROM ex_tsrz")
+    second = run_pipeline(RunContext(run_id="run-2", logical_date=LOGICAL, mode="full"), ["permit_0101"])[
+        "permit_0101"
+    ]
+    assert second["curate"]["inserted"] == second["curate"]["updated"] == second["curate"]["deleted"] == 0
+    assert second["deliver:bigdata_centre"]["sent"] == 0
+    assert _count(exchange_url, "SELECT COUNT(*) FROM ex_tsrz") == log_rows, "a rerun writes no new versions"
