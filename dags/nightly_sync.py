@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk import Asset, Param, dag, get_current_context, task
 
-from exchange.orchestration import DEFAULT_ARGS, TIMEZONE
+from exchange.orchestration import DEFAULT_ARGS, TIMEZONE, curated_asset_uris
 
 
 @dag(
@@ -56,7 +56,8 @@ def nightly_sync() -> None:
 
         return tasks.deliver(get_current_context(), resource)
 
-    @task(trigger_rule="all_done")
+    # The run's curated resources, as the Assets other DAGs (and the catalogue) name them.
+    @task(trigger_rule="all_done", outlets=[Asset(uri) for uri in curated_asset_uris()])
     def finish(planned: list[str]) -> str:
         from exchange import tasks
 

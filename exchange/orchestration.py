@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from catalog import default_catalog
+
 TIMEZONE = "Asia/Shanghai"
 OWNER = "data-management-centre"
 
@@ -14,3 +16,8 @@ DEFAULT_ARGS = {
     "retry_exponential_backoff": True,
     "execution_timeout": dt.timedelta(hours=2),
 }
+
+
+def curated_asset_uris() -> list[str]:
+    """The Airflow Asset URI of every catalogued resource (read from the catalogue's files only)."""
+    return [resource.asset_uri for _, resource in sorted(default_catalog().resources.items())]

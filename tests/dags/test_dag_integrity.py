@@ -76,3 +76,11 @@ def test_dag_files_hold_no_sql_or_http():
         text = path.read_text(encoding="utf-8")
         for word in ("SELECT ", "INSERT ", "requests.", "sqlalchemy", "create_engine"):
             assert word not in text, f"{path.name} contains {word!r}: DAG files are wiring only"
+
+
+def test_nightly_sync_announces_every_curated_resource_as_its_catalogue_asset():
+    from catalog import default_catalog
+
+    dag = _dagbag(DAGS / "nightly_sync.py").dags["nightly_sync"]
+    outlets = {asset.uri for asset in dag.task_dict["finish"].outlets}
+    assert outlets == {r.asset_uri for r in default_catalog().resources.values()}
