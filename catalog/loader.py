@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources as importlib_resources
@@ -12,7 +13,19 @@ import yaml
 
 from catalog.model import CodeEntry, CodeList, Item, Resource, Rule
 
-ITEM_KEYS = {"name", "title", "type", "length", "required", "codelist", "personal", "description"}
+ITEM_KEYS = {
+    "name",
+    "title",
+    "type",
+    "length",
+    "required",
+    "codelist",
+    "personal",
+    "min",
+    "max",
+    "pattern",
+    "description",
+}
 
 
 class CatalogError(ValueError):
@@ -47,10 +60,30 @@ class Catalog:
         """Resources bound for `receiver`, in name order."""
         return [r for _, r in sorted(self.resources.items()) if receiver in r.receivers]
 
+    def resource_code(self, resource: Resource) -> str:
+        """The resource's 信息资源代码: 前段码 (类项目细目) / 后段码 (provider prefix + 顺序码).
+
+        Empty when the resource has no `code`; parts it lacks are left out (`sdx catalog check` reports them).
+        """
+        code = resource.metadata.get("code")
+        if not isinstance(code, dict):
+            return ""
+        front = "".join(str(code.get(k) or "") for k in ("category", "item", "target", "detail"))
+        back = f"{self.settings.get('resource_code_prefix') or ''}{code.get('sequence') or ''}"
+        return f"{front}/{back}"
+
+
+# libyaml's loader where PyYAML was built with it: DAG files read the catalogue at parse time.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Folded YAML (`>-`) joins lines with a space, which Chinese text does not have between characters.
+_CJK_FOLD = re.compile(
+    r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]) (?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])"
+)
+
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         raise CatalogError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
@@ -80,8 +113,7 @@ def _rules(path: Path, raw: list[Any]) -> list[Rule]:
     return rules
 
 
-def _codelist(path: Path) -> CodeList:
-    data = _read_yaml(path)
+def _codelist(path: Path, data: dict[str, Any]) -> CodeList:
     entries = []
     for raw in data.get("entries", []):
         if "code" not in raw or "name" not in raw:
@@ -89,7 +121,10 @@ def _codelist(path: Path) -> CodeList:
         attrs = {k: v for k, v in raw.items() if k not in ("code", "name")}
         entries.append(CodeEntry(code=str(raw["code"]), name=str(raw["name"]), attributes=attrs))
     return CodeList(
-        name=str(data.get("name", path.stem)), title=str(data.get("title", "")), entries=tuple(entries)
+        name=str(data.get("name", path.stem)),
+        title=str(data.get("title", "")),
+        entries=tuple(entries),
+        path=path,
     )
 
 
@@ -107,6 +142,8 @@ def _resource(path: Path, root: Path, settings: dict[str, Any]) -> Resource:
         base = _read_yaml(template)
         items += [_item(template, raw) for raw in base.get("items", [])]
         rules += _rules(template, base.get("rules", []))
+    # Everything read so far came from the template: remember it so that checks name the right file.
+    inherited_items, inherited_rules = len(items), len(rules)
     items += [_item(path, raw) for raw in data.get("items", [])]
     rules += _rules(path, data.get("rules", []))
     for key in ("title", "source"):
@@ -127,7 +164,7 @@ def _resource(path: Path, root: Path, settings: dict[str, Any]) -> Resource:
     return Resource(
         name=name,
         title=data["title"],
-        summary=str(data.get("summary", "")).strip(),
+        summary=_CJK_FOLD.sub("", str(data.get("summary", "")).strip()),
         source=data["source"],
         items=tuple(items),
         rules=tuple(rules),
@@ -135,7 +172,16 @@ def _resource(path: Path, root: Path, settings: dict[str, Any]) -> Resource:
         asset_uri=settings["asset_uri_template"].format(name=name),
         permit_type=data.get("permit_type"),
         metadata=metadata,
+        path=path,
+        item_files=_origins(path, root, data, inherited_items, len(items)),
+        rule_files=_origins(path, root, data, inherited_rules, len(rules)),
     )
+
+
+def _origins(path: Path, root: Path, data: dict[str, Any], inherited: int, total: int) -> tuple[Path, ...]:
+    """The file each of `total` entries came from: the first `inherited` from the template, the rest own."""
+    template = root / "templates" / f"{data.get('extends')}.yaml"
+    return (template,) * inherited + (path,) * (total - inherited)
 
 
 def load_catalog(root: Path | None = None) -> Catalog:
@@ -143,8 +189,8 @@ def load_catalog(root: Path | None = None) -> Catalog:
     root = root or Path(str(importlib_resources.files("catalog")))
     settings = _read_yaml(root / "catalog.yaml")
     # Files without `entries` in codelists/ are lookup data for standardizers (aliases), not code lists.
-    listed = [p for p in sorted((root / "codelists").glob("*.yaml")) if "entries" in _read_yaml(p)]
-    codelists = {cl.name: cl for cl in map(_codelist, listed)}
+    read = {p: _read_yaml(p) for p in sorted((root / "codelists").glob("*.yaml"))}
+    codelists = {cl.name: cl for cl in (_codelist(p, d) for p, d in read.items() if "entries" in d)}
     resources = {
         r.name: r for r in (_resource(p, root, settings) for p in sorted((root / "resources").glob("*.yaml")))
     }

@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 # Value types an item may have. `guide` is the data-type letter of the catalogue-compilation guide
 # (C 字符型, D 日期型, I 整型, N 数值型, L 逻辑型); `sql` is the column family in target tables.
+# `json` says how a gateway payload carries the value (docs/catalog.md, "Receivers").
 VALUE_TYPES: dict[str, dict[str, str]] = {
-    "text": {"guide": "C", "sql": "text"},
-    "code": {"guide": "C", "sql": "text"},
-    "date": {"guide": "D", "sql": "date"},
-    "integer": {"guide": "I", "sql": "integer"},
-    "decimal": {"guide": "N", "sql": "decimal"},
-    "uscc": {"guide": "C", "sql": "text"},
-    "resident_id": {"guide": "C", "sql": "text"},
-    "division": {"guide": "C", "sql": "text"},
-    "phone": {"guide": "C", "sql": "text"},
-    "cas": {"guide": "C", "sql": "text"},
+    "text": {"guide": "C", "sql": "text", "json": "string"},
+    "code": {"guide": "C", "sql": "text", "json": "string"},
+    "code_list": {"guide": "C", "sql": "text", "json": "array"},
+    "date": {"guide": "D", "sql": "date", "json": "string"},
+    "integer": {"guide": "I", "sql": "integer", "json": "integer"},
+    "decimal": {"guide": "N", "sql": "decimal", "json": "number"},
+    "boolean": {"guide": "L", "sql": "integer", "json": "boolean"},
+    "uscc": {"guide": "C", "sql": "text", "json": "string"},
+    "organisation_code": {"guide": "C", "sql": "text", "json": "string"},
+    "registration_number": {"guide": "C", "sql": "text", "json": "string"},
+    "resident_id": {"guide": "C", "sql": "text", "json": "string"},
+    "division": {"guide": "C", "sql": "text", "json": "string"},
+    "phone": {"guide": "C", "sql": "text", "json": "string"},
+    "cas": {"guide": "C", "sql": "text", "json": "string"},
+    "licence_id": {"guide": "C", "sql": "text", "json": "string"},
+    "json": {"guide": "C", "sql": "text", "json": "any"},
 }
 
 PERSONAL_CLASSES = ("name", "id", "phone", "address")
@@ -34,6 +42,9 @@ class Item:
     required: bool = False
     codelist: str | None = None
     personal: str | None = None
+    min: float | None = None
+    max: float | None = None
+    pattern: str | None = None
     description: str | None = None
 
     @property
@@ -70,6 +81,8 @@ class CodeList:
     name: str
     title: str
     entries: tuple[CodeEntry, ...]
+    # The file it was read from, so that checks can name it; not part of the list's identity.
+    path: Path | None = field(default=None, compare=False, repr=False)
 
     def codes(self) -> list[str]:
         """Every code, in the order written."""
@@ -107,6 +120,11 @@ class Resource:
     asset_uri: str
     permit_type: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    # Where the resource, each item and each rule were written (the resource's file or its template's), so
+    # that `sdx catalog check` names the file to fix; not part of the resource's identity.
+    path: Path | None = field(default=None, compare=False, repr=False)
+    item_files: tuple[Path, ...] = field(default=(), compare=False, repr=False)
+    rule_files: tuple[Path, ...] = field(default=(), compare=False, repr=False)
 
     def item(self, name: str) -> Item:
         """The item called `name`; KeyError names the resource when absent."""
@@ -119,3 +137,11 @@ class Resource:
     def item_names(self) -> list[str]:
         """Item names in catalogue order (also the column order of target tables)."""
         return [it.name for it in self.items]
+
+    def item_file(self, index: int) -> Path | None:
+        """The file item number `index` was written in (its template's or the resource's own)."""
+        return self.item_files[index] if index < len(self.item_files) else self.path
+
+    def rule_file(self, index: int) -> Path | None:
+        """The file rule number `index` was written in (its template's or the resource's own)."""
+        return self.rule_files[index] if index < len(self.rule_files) else self.path
