@@ -25,24 +25,36 @@ def _bound_column(check: RuleCheck) -> str:
     return f"_legal_bound_{check.columns[1]}"
 
 
+def _row_condition(check: RuleCheck, *, negate: bool = False) -> dict[str, str]:
+    # The rows a conditional rule applies to, in the pandas query syntax GX's pandas engine evaluates.
+    if not check.when:
+        return {}
+    clause = " and ".join(f"({column} in {list(values)!r})" for column, values in check.when.items())
+    return {"row_condition": f"not ({clause})" if negate else clause, "condition_parser": "pandas"}
+
+
 def _expectation(check: RuleCheck) -> Any:
     import great_expectations.expectations as gxe
 
     meta = {"check": check.name, "issue": check.issue}
+    column = check.columns[0]
     if check.kind == "not_null":
-        return gxe.ExpectColumnValuesToNotBeNull(column=check.columns[0], meta=meta)
-    if check.kind == "pair_order":
-        return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A=check.columns[1], column_B=check.columns[0], or_equal=True,
-            ignore_row_if="either_value_is_missing", meta=meta,
-        )  # fmt: skip
-    if check.kind == "within_years":
-        # GX has no "within N years of" expectation: compare against the legal bound computed beside it.
-        return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A=_bound_column(check), column_B=check.columns[1], or_equal=True,
-            ignore_row_if="either_value_is_missing", meta=meta,
-        )  # fmt: skip
-    raise ValueError(f"no expectation for check kind {check.kind!r}")
+        return gxe.ExpectColumnValuesToNotBeNull(column=column, meta=meta, **_row_condition(check))
+    if check.kind == "null":
+        return gxe.ExpectColumnValuesToBeNull(column=column, meta=meta, **_row_condition(check, negate=True))
+    if check.kind == "between":
+        return gxe.ExpectColumnValuesToBeBetween(
+            column=column, min_value=check.low, max_value=check.high, meta=meta
+        )
+    if check.kind == "pattern":
+        return gxe.ExpectColumnValuesToMatchRegex(column=column, regex=f"^(?:{check.pattern})$", meta=meta)
+    # Both order rules compare two columns; "within N years" compares against the bound computed beside it.
+    earlier, later = (
+        (check.columns[1], _bound_column(check)) if check.kind == "within_years" else check.columns
+    )
+    return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+        column_A=later, column_B=earlier, or_equal=True, ignore_row_if="either_value_is_missing", meta=meta
+    )
 
 
 def build_suite(resource: Resource, checks: list[RuleCheck]) -> Any:

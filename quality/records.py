@@ -9,14 +9,20 @@ import pandas as pd
 
 from catalog import Catalog, Item, Resource
 from quality.standardize import Standardized
-from quality.standardize.codes import map_codes
+from quality.standardize.chemicals import parse_chemical_list, standardize_cas
+from quality.standardize.codes import map_code_list, map_codes
 from quality.standardize.contacts import standardize_phone
 from quality.standardize.dates import parse_date
 from quality.standardize.divisions import standardize_division
 from quality.standardize.enterprise_codes import standardize_uscc
+from quality.standardize.identifiers import (
+    standardize_licence_id,
+    standardize_organisation_code,
+    standardize_registration_number,
+)
 from quality.standardize.numbers import parse_count, parse_decimal
 from quality.standardize.person_ids import standardize_resident_id
-from quality.standardize.text import clean_text
+from quality.standardize.text import clean_text, parse_flag
 from schemas.manifest import ItemSource, Manifest
 
 # Item type → standardizer. `code` and `division` need more than the column and are handled apart.
@@ -28,7 +34,15 @@ TYPE_STANDARDIZERS: dict[str, Callable[[pd.Series], Standardized]] = {
     "phone": standardize_phone,
     "integer": parse_count,
     "decimal": parse_decimal,
+    "boolean": parse_flag,
+    "cas": standardize_cas,
+    "licence_id": standardize_licence_id,
+    "registration_number": standardize_registration_number,
+    "organisation_code": standardize_organisation_code,
 }
+
+# Parsers a manifest names for structured (`json`) items read from legacy text.
+JSON_PARSERS: dict[str, Callable[[pd.Series], Standardized]] = {"chemical_list": parse_chemical_list}
 
 FINDING_COLUMNS = ["row", "item", "issue", "value"]
 
@@ -68,8 +82,17 @@ def standardize_item(item: Item, source: ItemSource, raw: pd.DataFrame, catalog:
         if item.codelist is None:
             raise ValueError(f"item {item.name} has type code but no codelist")
         return map_codes(column, catalog.codelist(item.codelist).legacy_mapping())
+    if item.type == "code_list":
+        if item.codelist is None:
+            raise ValueError(f"item {item.name} has type code_list but no codelist")
+        return map_code_list(column, catalog.codelist(item.codelist).legacy_mapping())
     if item.type == "division":
         return standardize_division(column, address=_address(raw, source))
+    if item.type == "json":
+        if source.parser is None:
+            # Built by a resource builder, not read from legacy text: passed on as it is.
+            return Standardized(values=column, issues=pd.Series(None, index=column.index, dtype=object))
+        return JSON_PARSERS[source.parser](column)
     return TYPE_STANDARDIZERS[item.type](column)
 
 

@@ -44,6 +44,9 @@ class ItemSource:
 
     column: str
     address: tuple[str, ...] = ()
+    parser: str | None = (
+        None  # for structured items: how to read the legacy text (quality.records.JSON_PARSERS)
+    )
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,9 @@ def load_manifest(path: Path) -> Manifest:
             partition_resources={str(k): v for k, v in data["partition"]["resources"].items()},
             tables=tables,
             items={
-                name: ItemSource(column=spec["from"], address=tuple(spec.get("address", ())))
+                name: ItemSource(
+                    column=spec["from"], address=tuple(spec.get("address", ())), parser=spec.get("parser")
+                )
                 for name, spec in data["items"].items()
             },
             lookback=dt.timedelta(**data.get("change_lookback", {"days": 2})),

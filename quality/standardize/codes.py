@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -117,3 +118,32 @@ def derive_certificate_status(
         values=pd.Series(values, index=status.index, dtype=object),
         issues=pd.Series(issues, index=status.index, dtype=object),
     )
+
+
+# Separators a legacy multi-valued field uses between codes or names: 生产、使用 / 综合;专项.
+_LIST_SEPARATORS = re.compile(r"[、,，;；/／|\s]+")
+
+
+def _code_list_outcome(value: object, lookup: _Lookup) -> Outcome:
+    text = clean_value(value)
+    if text is None:
+        return NO_ISSUE
+    codes, unknown = [], False
+    for part in filter(None, _LIST_SEPARATORS.split(text)):
+        code, issue = _code_outcome(part, lookup, "code_list.unknown")
+        if issue:
+            unknown = True
+        elif code is not None and code not in codes:
+            codes.append(code)
+    if unknown:
+        return None, "code_list.unknown"
+    return (sorted(codes) or None), None
+
+
+def map_code_list(s: pd.Series, mapping: Mapping[str, str]) -> Standardized:
+    """Map a multi-valued field ('生产、使用') onto a sorted list of codes; any unknown part refuses the row."""
+    lookup = _Lookup(mapping)
+    parsed = standardize_distinct(s, lambda v: _code_list_outcome(v, lookup))
+    # Rows with the same text would share one list object: give each row its own.
+    values = parsed.values.map(lambda v: list(v) if isinstance(v, list) else v)
+    return Standardized(values=values.astype(object), issues=parsed.issues)
