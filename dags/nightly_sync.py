@@ -5,7 +5,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
-from exchange.orchestration import DEFAULT_ARGS, TIMEZONE, curated_asset_uris
+from exchange.orchestration import DEFAULT_ARGS, RUN_MODES, TIMEZONE, curated_asset_uris
 
 
 @dag(
@@ -15,7 +15,16 @@ from exchange.orchestration import DEFAULT_ARGS, TIMEZONE, curated_asset_uris
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
     tags=["sdx", "nightly"],
-    params={"mode": Param("incremental", enum=["incremental", "full"]), "resources": Param([], type="array")},
+    params={
+        "mode": Param("incremental", enum=list(RUN_MODES)),
+        "resources": Param([], type="array", items={"type": "string"}),
+        "since": Param(
+            None, type=["null", "string"], format="date-time", description="backfill: from this GXSJ"
+        ),
+        "until": Param(
+            None, type=["null", "string"], format="date-time", description="backfill: to this GXSJ"
+        ),
+    },
     doc_md=__doc__,
 )
 def nightly_sync() -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from exchange.orchestration import RUN_MODES
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -20,7 +23,8 @@ def _run(args: argparse.Namespace) -> int:
     logical = dt.date.fromisoformat(args.logical_date) if args.logical_date else shanghai_now().date()
     run_id = args.run_id or f"cli__{shanghai_now():%Y%m%dT%H%M%S}"
     stats = run_pipeline(
-        RunContext(run_id=run_id, logical_date=logical, mode=args.mode), args.resources or None
+        RunContext(run_id=run_id, logical_date=logical, mode=args.mode, since=args.since, until=args.until),
+        args.resources or None,
     )
     print(format_summary(run_id, stats))
     return 0
@@ -63,6 +67,43 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(Path(args.home), scale=args.scale, seed=args.seed)
 
 
+def _catalog_check(args: argparse.Namespace) -> int:
+    from exchange.catalog_commands import check_command
+
+    return check_command(args)
+
+
+def _catalog_show(args: argparse.Namespace) -> int:
+    from exchange.catalog_commands import show_command
+
+    return show_command(args)
+
+
+def _catalog_export(args: argparse.Namespace) -> int:
+    from exchange.catalog_commands import export_command
+
+    return export_command(args)
+
+
+def _add_catalog(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The `catalog` subcommands: check, show RESOURCE, export."""
+    # Every catalog subcommand reads the shipped catalogue unless --root names another folder.
+    root = argparse.ArgumentParser(add_help=False)
+    root.add_argument("--root", help="catalogue folder (default: the shipped one)")
+    catalog = sub.add_parser("catalog", help="check, show and export the resource catalogue").add_subparsers(
+        dest="what", required=True
+    )
+    check = catalog.add_parser("check", parents=[root], help="report every inconsistency (exit 1 when any)")
+    check.set_defaults(handler=_catalog_check)
+    show = catalog.add_parser("show", parents=[root], help="print one resource's metadata and items")
+    show.add_argument("resource", help="resource name, e.g. permit_0101")
+    show.set_defaults(handler=_catalog_show)
+    export = catalog.add_parser("export", parents=[root], help="write the catalogue as JSON, Excel or HTML")
+    export.add_argument("--format", choices=["json", "xlsx", "html"], required=True)
+    export.add_argument("--out", help="file to write (default: var/catalog/catalogue.<format>)")
+    export.set_defaults(handler=_catalog_export)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; subcommands import their modules only when run, so `--help` is instant."""
     parser = argparse.ArgumentParser(
@@ -72,7 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the nightly pipeline in this process")
-    run.add_argument("--mode", choices=["incremental", "full"], default="incremental")
+    run.add_argument("--mode", choices=RUN_MODES, default="incremental", help="see docs/operations.md")
+    run.add_argument("--since", type=dt.datetime.fromisoformat, help="backfill: from this GXSJ (inclusive)")
+    run.add_argument("--until", type=dt.datetime.fromisoformat, help="backfill: to this GXSJ (exclusive)")
     run.add_argument("--resources", nargs="*", help="catalogue resources (default: all)")
     run.add_argument("--run-id", help="default: cli__<timestamp>")
     run.add_argument("--logical-date", help="YYYY-MM-DD (default: today, Asia/Shanghai)")
@@ -97,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", type=float, default=0.1)
     demo.add_argument("--seed", type=int, default=20261129)
     demo.set_defaults(handler=_demo)
+
+    _add_catalog(sub)
     return parser
 
 
@@ -108,7 +153,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     handler: Handler = args.handler
-    return handler(args)
+    try:
+        return handler(args)
+    except BrokenPipeError:
+        # The reader went away (`sdx catalog show x | head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

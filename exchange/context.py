@@ -9,8 +9,9 @@ from catalog import Catalog, default_catalog
 from connectors.curated.hook import CuratedDatabaseHook
 from connectors.exchange_db.hook import SHANGHAI
 from connectors.legacy.hook import LegacySupervisionHook
+from exchange.orchestration import RUN_MODES
 
-MODES = ("incremental", "full")
+MODES = RUN_MODES
 
 
 def shanghai_now() -> dt.datetime:
@@ -25,6 +26,8 @@ class RunContext:
     run_id: str
     logical_date: dt.date
     mode: str = "incremental"
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
     catalog: Catalog = field(default_factory=default_catalog)
     legacy: LegacySupervisionHook = field(default_factory=LegacySupervisionHook)
     curated: CuratedDatabaseHook = field(default_factory=CuratedDatabaseHook)
@@ -32,3 +35,5 @@ class RunContext:
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
+        if self.mode == "backfill" and (self.since is None or self.until is None or self.since >= self.until):
+            raise ValueError("a backfill needs a window: since < until")

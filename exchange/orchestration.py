@@ -7,6 +7,11 @@ import datetime as dt
 from catalog import default_catalog
 
 TIMEZONE = "Asia/Shanghai"
+
+# incremental: rows changed since the watermark (minus the look-back); snapshot: every row read, only those
+# whose content hash changed go on, vanished rows become deletes; full: every row re-standardized, vanished
+# rows become deletes; backfill: rows changed within [since, until), the watermark untouched.
+RUN_MODES = ("incremental", "snapshot", "full", "backfill")
 OWNER = "data-management-centre"
 
 DEFAULT_ARGS = {

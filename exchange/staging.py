@@ -14,9 +14,16 @@ import pyarrow as pa
 from exchange import settings
 
 
+def safe_name(text: str) -> str:
+    """`text` as one file-name component: run ids carry ':' and '+', which some file systems refuse."""
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", text)
+    # '', '.' and '..' would name the parent folder or none at all.
+    return name if name.strip(".") else name.replace(".", "_") or "_"
+
+
 def run_dir(run_id: str) -> Path:
-    """The run's staging folder (run ids carry ':' and '+', which some file systems refuse)."""
-    return settings.home() / "staging" / re.sub(r"[^A-Za-z0-9_.-]", "_", run_id)
+    """The run's staging folder."""
+    return settings.home() / "staging" / safe_name(run_id)
 
 
 def path(run_id: str, *parts: str) -> Path:

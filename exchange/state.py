@@ -61,6 +61,17 @@ ledger = sa.Table(
     sa.Column("sent_at", sa.DateTime, nullable=False),
 )
 
+# The content hash of every source row last loaded: lets a full scan find rows changed without a new
+# GXSJ, changed attributes (T_XK_KZ) and rows that vanished. Moves with the curated load, like watermarks.
+snapshots = sa.Table(
+    "sdx_snapshot",
+    metadata,
+    sa.Column("resource", sa.String(64), primary_key=True),
+    sa.Column("source_key", sa.String(64), primary_key=True),
+    sa.Column("row_hash", sa.String(16), nullable=False),
+    sa.Column("run_id", sa.String(250), nullable=False),
+)
+
 quarantine = quarantine_table(metadata)
 
 

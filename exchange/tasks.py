@@ -25,7 +25,13 @@ def context_for(airflow_context: Mapping[str, Any]) -> RunContext:
         run_id=dag_run.run_id,
         logical_date=dt.date(logical.year, logical.month, logical.day),
         mode=params.get("mode", "incremental"),
+        since=_timestamp(params.get("since")),
+        until=_timestamp(params.get("until")),
     )
+
+
+def _timestamp(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
 
 
 def prepare(airflow_context: Mapping[str, Any]) -> dict[str, list[str]]:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from catalog import Resource
 from exchange import settings, staging, state
 from exchange.context import RunContext, shanghai_now
+from exchange.faults import crash_point
 from quality.quarantine import record_quarantine
 from schemas.canonical import record_digest
 from schemas.manifest import manifest_for
@@ -85,13 +86,13 @@ def _by_columns(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return list(groups.values())
 
 
-def _vanished(conn: sa.Connection, resource: Resource, seen: set[str]) -> pd.DataFrame:
-    # Full refresh: a live curated record whose source row is gone (hard delete) becomes a delete.
+def _vanished(conn: sa.Connection, resource: Resource, read_keys: set[str]) -> pd.DataFrame:
+    # A live curated record whose source row was not read by a full scan is gone (hard delete).
     table = state.curated(resource)
     live = conn.execute(
         sa.select(table.c.record_id, table.c.sdx_source_key).where(table.c.sdx_deleted.is_(False))
     )
-    gone = [(rid, key) for rid, key in live if rid not in seen]
+    gone = [(rid, key) for rid, key in live if key not in read_keys]
     return pd.DataFrame(
         {
             "record_id": [g[0] for g in gone],
@@ -103,6 +104,34 @@ def _vanished(conn: sa.Connection, resource: Resource, seen: set[str]) -> pd.Dat
     )
 
 
+def _store_snapshot(
+    conn: sa.Connection, resource: Resource, keys: pd.DataFrame, gone: list[str], run_id: str
+) -> None:
+    # Hashes of the rows this run processed replace the old ones; vanished rows leave the snapshot.
+    snap = state.snapshots
+    changed = keys.loc[keys["passed"].astype(bool)]
+    stale = changed["key"].tolist() + gone
+    for start in range(0, len(stale), 1000):
+        conn.execute(
+            snap.delete().where(
+                snap.c.resource == resource.name, snap.c.source_key.in_(stale[start : start + 1000])
+            )
+        )
+    rows = [
+        {"resource": resource.name, "source_key": k, "row_hash": h, "run_id": run_id}
+        for k, h in zip(changed["key"], changed["row_hash"], strict=True)
+    ]
+    for start in range(0, len(rows), 5000):
+        conn.execute(snap.insert(), rows[start : start + 5000])
+
+
+def _read_keys(ctx: RunContext, source: str, partition_values: list[str]) -> pd.DataFrame:
+    keys = pq.read_table(staging.path(ctx.run_id, source, "keys.parquet")).to_pandas()
+    # The same key can be read twice when a row moves while the cursor runs; the last read wins.
+    keys = keys.loc[keys["partition"].isin(partition_values)].drop_duplicates("key", keep="last")
+    return keys.reset_index(drop=True)
+
+
 def curate_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
     """Upsert valid records by record id (new digest → seq + 1), record quarantine, move the watermark."""
     resource = ctx.catalog.resource(resource_name)
@@ -111,6 +140,7 @@ def curate_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
     valid = pq.ParquetFile(staging.path(ctx.run_id, resource_name, "valid.parquet"))
     findings = staging.to_frame(pq.read_table(staging.path(ctx.run_id, resource_name, "findings.parquet")))
     errors = findings[findings["severity"] == "error"]
+    keys = _read_keys(ctx, manifest.source, manifest.partition_values([resource_name]))
     clock, now = time.monotonic(), shanghai_now()
     totals = {"inserted": 0, "updated": 0, "deleted": 0, "unchanged": 0}
     seen: set[str] = set(findings["record_id"].dropna())
@@ -120,11 +150,13 @@ def curate_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
             seen.update(frame["record_id"])
             for key, value in _load_batch(conn, resource, frame, ctx.run_id, now).items():
                 totals[key] += value
-        if extract["mode"] == "full":
-            for key, value in _load_batch(
-                conn, resource, _vanished(conn, resource, seen), ctx.run_id, now
-            ).items():
+        gone: list[str] = []
+        if extract["mode"] in ("full", "snapshot"):
+            vanished = _vanished(conn, resource, set(keys["key"]))
+            gone = vanished["source_key"].tolist()
+            for key, value in _load_batch(conn, resource, vanished, ctx.run_id, now).items():
                 totals[key] += value
+        _store_snapshot(conn, resource, keys, gone, ctx.run_id)
         quarantine = record_quarantine(
             conn, state.quarantine, resource, source_table=manifest.primary.table, errors=errors,
             seen_record_ids=sorted(seen), run_id=ctx.run_id, now=now,
@@ -138,5 +170,6 @@ def curate_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
         standardized = staging.read_json(staging.path(ctx.run_id, resource_name, "standardize.json"))
         state.record_step(conn, ctx.run_id, resource_name, "standardize", standardized, now)
         state.record_step(conn, ctx.run_id, resource_name, "extract", extract, now)
+        crash_point("curate_before_commit")
     log.info("curate %s: %s", resource_name, stats)
     return stats

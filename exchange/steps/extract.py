@@ -7,70 +7,158 @@ import logging
 import time
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import sqlalchemy as sa
 
 from connectors.legacy.query import Window, build_select
 from exchange import settings, staging, state
 from exchange.context import RunContext, shanghai_now
-from schemas.manifest import manifests
+from exchange.faults import crash_point
+from schemas.manifest import Manifest, manifests
 
 log = logging.getLogger(__name__)
 
+# Every row read: its key, which resource it feeds, its content hash, and whether it went on to be processed.
+KEYS_SCHEMA = pa.schema(
+    [("key", pa.string()), ("partition", pa.string()), ("row_hash", pa.string()), ("passed", pa.bool_())]
+)
 
-def _since(ctx: RunContext, resources: list[str], lookback: dt.timedelta) -> dt.datetime | None:
-    if ctx.mode == "full":
-        return None
+
+def _window(ctx: RunContext, resources: list[str], lookback: dt.timedelta) -> Window:
+    if ctx.mode == "backfill":
+        return Window(since=ctx.since, until=ctx.until)
+    if ctx.mode in ("full", "snapshot"):
+        return Window()
     with ctx.curated.get_conn().connect() as conn:
         marks = [state.watermark(conn, r) for r in resources]
     if any(m is None for m in marks):
-        return None  # a resource never loaded needs everything
+        return Window()  # a resource never loaded needs everything
     # Rows committed late with an earlier GXSJ, and bulk fixes sharing one GXSJ, fall in the look-back.
-    return min(m for m in marks if m is not None) - lookback
+    return Window(since=min(m for m in marks if m is not None) - lookback)
+
+
+def row_hashes(batch: pa.RecordBatch, content: list[str]) -> pd.Series:
+    """A 64-bit content hash per row over `content` columns (hex); change timestamps are left out."""
+    frame = batch.select(content).to_pandas().astype(object)
+    hashed = pd.util.hash_pandas_object(frame.where(frame.notna(), None), index=False)
+    return hashed.map(lambda h: f"{int(h):016x}")
+
+
+def _stored_hashes(conn: sa.Connection, resources: list[str], keys: list[str]) -> dict[str, str]:
+    snap = state.snapshots
+    found: dict[str, str] = {}
+    for start in range(0, len(keys), 1000):
+        stmt = sa.select(snap.c.source_key, snap.c.row_hash).where(
+            snap.c.resource.in_(resources), snap.c.source_key.in_(keys[start : start + 1000])
+        )
+        found.update({key: row_hash for key, row_hash in conn.execute(stmt)})
+    return found
+
+
+class _Staged:
+    """The files one extraction writes, created on the first batch and swapped in atomically at the end."""
+
+    def __init__(self, ctx: RunContext, source: str) -> None:
+        self.raw_path = staging.path(ctx.run_id, source, "raw.parquet")
+        self.keys_path = staging.path(ctx.run_id, source, "keys.parquet")
+        self.raw: pq.ParquetWriter | None = None
+        self.keys = pq.ParquetWriter(self.keys_path.with_suffix(".parquet.tmp"), KEYS_SCHEMA)
+        self.schema: pa.Schema | None = None
+
+    def write(self, rows: pa.RecordBatch, keys: pa.RecordBatch) -> None:
+        if self.raw is None:
+            self.schema = rows.schema
+            self.raw = pq.ParquetWriter(self.raw_path.with_suffix(".parquet.tmp"), rows.schema)
+        self.raw.write_batch(rows)
+        self.keys.write_batch(keys)
+
+    def close(self) -> None:
+        self.keys.close()
+        if self.raw is None:  # nothing changed: an empty file keeps the next steps uniform
+            pq.write_table(pa.table({}), self.raw_path.with_suffix(".parquet.tmp"))
+        else:
+            self.raw.close()
+        self.raw_path.with_suffix(".parquet.tmp").replace(self.raw_path)
+        self.keys_path.with_suffix(".parquet.tmp").replace(self.keys_path)
 
 
 def extract_source(ctx: RunContext, source: str, resources: list[str] | None = None) -> dict[str, Any]:
-    """Stream a source's changed rows into `raw.parquet` and note the watermark they would justify."""
+    """Stream a source's rows of `resources` into staging: `raw.parquet` (rows to process) and `keys.parquet`.
+
+    `keys.parquet` lists every row read with its content hash: curate stores the hashes (snapshot) and, in
+    the full and snapshot modes, turns curated records whose key was not read into deletes.
+    """
     manifest = manifests()[source]
     resources = resources or manifest.resources()
-    since = _since(ctx, resources, manifest.lookback)
+    window = _window(ctx, resources, manifest.lookback)
     started = shanghai_now()
-    stmt = build_select(manifest, manifest.partition_values(resources), Window(since=since))
+    stmt = build_select(manifest, manifest.partition_values(resources), window)
     change_labels = manifest.change_labels()
-    target = staging.path(ctx.run_id, source, "raw.parquet")
-    tmp = target.with_suffix(".parquet.tmp")
-    rows, newest, clock = 0, None, time.monotonic()
-    writer: pq.ParquetWriter | None = None
+    read, passed, newest, clock = 0, 0, None, time.monotonic()
+    staged = _Staged(ctx, source)
+    curated = ctx.curated.get_conn()
     try:
-        for batch in ctx.legacy.read_batches(
+        batches = ctx.legacy.read_batches(
             stmt, timestamp_columns=set(change_labels), batch_size=settings.batch_size()
-        ):
-            if writer is None:
-                writer = pq.ParquetWriter(tmp, batch.schema)
-            writer.write_batch(batch)
-            rows += batch.num_rows
+        )
+        for batch in batches:
+            rows, keys = _changed_rows(ctx, manifest, resources, batch, change_labels, curated)
+            staged.write(rows, keys)
+            read, passed = read + batch.num_rows, passed + rows.num_rows
             newest = _newest_change(batch, change_labels, started, newest)
-            rate = rows / max(time.monotonic() - clock, 1e-6)
-            log.info("extract %s: %d rows (%.0f rows/s)", source, rows, rate)
+            log.info(
+                "extract %s: %d rows read, %d passed (%.0f rows/s)",
+                source,
+                read,
+                passed,
+                read / max(time.monotonic() - clock, 1e-6),
+            )
     finally:
-        if writer is not None:
-            writer.close()
-    if writer is None:  # nothing changed: an empty file keeps the next steps uniform
-        pq.write_table(pa.table({}), tmp)
-    tmp.replace(target)
-    # A GXSJ in the future (a server with a wrong clock) must not push the watermark past rows not yet written.
+        staged.close()
+    crash_point("after_extract")
     result = {
-        "source": source,
-        "resources": resources,
-        "mode": ctx.mode,
-        "since": since,
-        "rows": rows,
-        "changed_until": newest,
-        "started": started,
-        "seconds": round(time.monotonic() - clock, 3),
-    }
+        "source": source, "resources": resources, "mode": ctx.mode, "since": window.since, "until": window.until,
+        "rows_read": read, "rows": passed,
+        # Only a forward-looking run moves the watermark; a future GXSJ (a server with a wrong clock) is
+        # capped at the run's start so it cannot skip rows written before it.
+        "changed_until": newest if ctx.mode in ("incremental", "full", "snapshot") else None,
+        "started": started, "seconds": round(time.monotonic() - clock, 3),
+    }  # fmt: skip
     staging.write_json(staging.path(ctx.run_id, source, "extract.json"), result)
     return result
+
+
+def _changed_rows(
+    ctx: RunContext,
+    manifest: Manifest,
+    resources: list[str],
+    batch: pa.RecordBatch,
+    change_labels: list[str],
+    curated: sa.Engine,
+) -> tuple[pa.RecordBatch, pa.RecordBatch]:
+    content = [name for name in batch.schema.names if name not in change_labels]
+    hashes = row_hashes(batch, content)
+    keys = batch.column(batch.schema.get_field_index(manifest.key_label)).to_pylist()
+    partition = batch.column(
+        batch.schema.get_field_index(f"{manifest.partition_table}.{manifest.partition_column}")
+    )
+    changed = [True] * len(keys)
+    if ctx.mode == "snapshot":
+        with curated.connect() as conn:
+            stored = _stored_hashes(conn, resources, [str(k) for k in keys])
+        changed = [stored.get(str(k)) != h for k, h in zip(keys, hashes, strict=True)]
+    key_batch = pa.record_batch(
+        [
+            pa.array(keys, pa.string()),
+            partition.cast(pa.string()),
+            pa.array(hashes.tolist(), pa.string()),
+            pa.array(changed),
+        ],
+        schema=KEYS_SCHEMA,
+    )
+    return batch.filter(pa.array(changed)), key_batch
 
 
 def _newest_change(

@@ -1,0 +1,141 @@
+"""A run killed between its steps (SIGKILL), then run again, ends exactly where an uncrashed run ends."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from change_scenario import apply_changes
+from pipeline_checks import LOGICAL
+
+from exchange.context import RunContext
+from exchange.pipeline import run_pipeline
+from sandbox.legacy import generate_legacy
+
+SDX = str(Path(sys.executable).parent / "sdx")
+
+
+def _urls(folder: Path) -> dict[str, str]:
+    return {name: f"sqlite:///{folder / name}.db" for name in ("legacy", "curated", "exchange")}
+
+
+def _env(folder: Path, **extra: str) -> dict[str, str]:
+    urls = _urls(folder)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")}
+    for conn_id, name in (
+        ("LEGACY_SUPERVISION", "legacy"),
+        ("CURATED", "curated"),
+        ("BIGDATA_CENTRE", "exchange"),
+    ):
+        env[f"AIRFLOW_CONN_{conn_id}"] = json.dumps(
+            {"conn_type": "generic", "extra": {"sqlalchemy_url": urls[name]}}
+        )
+    return env | {"SDX_HOME": str(folder / "home")} | extra
+
+
+def _sdx_run(folder: Path, run_id: str, mode: str, **extra: str) -> subprocess.CompletedProcess:
+    cmd = [
+        SDX,
+        "run",
+        "--run-id",
+        run_id,
+        "--mode",
+        mode,
+        "--logical-date",
+        LOGICAL.isoformat(),
+        "--resources",
+        "permit_0101",
+    ]
+    return subprocess.run(
+        cmd, env=_env(folder, **extra), capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def _state(folder: Path) -> dict[str, object]:
+    urls = _urls(folder)
+    out: dict[str, object] = {}
+    for name, sql in (
+        ("curated", "SELECT record_id, sdx_digest, sdx_seq, sdx_deleted FROM cur_permit_0101"),
+        ("exchange", "SELECT hj_jlid, hj_czlx, hj_sjzw FROM ex_xk_0101"),
+        ("ledger", "SELECT record_id, seq, digest FROM sdx_ledger"),
+        ("quarantine", "SELECT record_id, issue, item, resolved_at IS NULL FROM sdx_quarantine"),
+    ):
+        engine = sa.create_engine(urls["exchange" if name == "exchange" else "curated"])
+        with engine.connect() as conn:
+            out[name] = sorted(tuple(str(v).strip() for v in row) for row in conn.execute(sa.text(sql)))
+        engine.dispose()
+    engine = sa.create_engine(urls["exchange"])
+    with engine.connect() as conn:
+        out["pushed_rows"] = conn.execute(sa.text("SELECT COALESCE(SUM(zs), 0) FROM ex_tsrz")).scalar_one()
+    engine.dispose()
+    return out
+
+
+@pytest.fixture(scope="module")
+def loaded_template(tmp_path_factory):
+    """A legacy database after one loaded run, copied for each scenario (loading once saves minutes)."""
+    folder = tmp_path_factory.mktemp("template")
+    generate_legacy(_urls(folder)["legacy"], scale=0.05, seed=9)
+    done = _sdx_run(folder, "run-1", "incremental")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return folder
+
+
+def _copy(template: Path, target: Path) -> Path:
+    shutil.copytree(template, target)
+    return target
+
+
+@pytest.mark.parametrize("point", ["after_extract", "curate_before_commit"])
+def test_killed_run_then_rerun_equals_a_run_that_never_crashed(loaded_template, tmp_path, point):
+    reference, crashed = (
+        _copy(loaded_template, tmp_path / "reference"),
+        _copy(loaded_template, tmp_path / "crashed"),
+    )
+    for folder in (reference, crashed):
+        apply_changes(_urls(folder)["legacy"], _urls(folder)["curated"], watermark=_watermark(folder))
+
+    assert _sdx_run(reference, "run-2", "snapshot").returncode == 0
+
+    killed = _sdx_run(crashed, "run-2", "snapshot", SDX_CRASH_AT=point)
+    assert killed.returncode == -signal.SIGKILL, (
+        f"the run was meant to die at {point}: {killed.stderr[-2000:]}"
+    )
+    again = _sdx_run(crashed, "run-2-retry", "snapshot")
+    assert again.returncode == 0, again.stderr[-3000:]
+
+    expected, actual = _state(reference), _state(crashed)
+    for part in ("curated", "exchange", "ledger", "quarantine", "pushed_rows"):
+        assert actual[part] == expected[part], f"{part} differs after a crash at {point}"
+
+
+def _watermark(folder: Path):
+    import datetime as dt
+
+    engine = sa.create_engine(_urls(folder)["curated"])
+    with engine.connect() as conn:
+        value = conn.execute(
+            sa.text("SELECT changed_until FROM sdx_watermark WHERE resource = 'permit_0101'")
+        ).scalar_one()
+    engine.dispose()
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
+
+
+def test_in_process_rerun_of_the_same_run_id_is_harmless(tmp_path, use_connections):
+    urls = _urls(tmp_path)
+    generate_legacy(urls["legacy"], scale=0.02, seed=2)
+    use_connections(
+        legacy_supervision=urls["legacy"], curated=urls["curated"], bigdata_centre=urls["exchange"]
+    )
+    run_pipeline(RunContext(run_id="run-1", logical_date=LOGICAL), ["permit_0101"])
+    first = _state(tmp_path)
+    stats = run_pipeline(RunContext(run_id="run-1", logical_date=LOGICAL), ["permit_0101"])["permit_0101"]
+    assert stats["curate"]["inserted"] == stats["curate"]["updated"] == 0
+    assert _state(tmp_path) == first
