@@ -25,7 +25,7 @@ def _bound_column(check: RuleCheck) -> str:
     return f"_legal_bound_{check.columns[1]}"
 
 
-def _row_condition(check: RuleCheck, *, negate: bool = False) -> dict[str, str]:
+def _row_condition(check: RuleCheck, *, negate: bool = False) -> dict[str, Any]:
     # The rows a conditional rule applies to, in the pandas query syntax GX's pandas engine evaluates.
     if not check.when:
         return {}

@@ -58,8 +58,10 @@ class Manifest:
     key_table: str
     key_column: str
     record_id_prefix: str
-    partition_table: str
-    partition_column: str
+    # A source feeding several resources says which by a column's value (T_XK_ZS.SXBM); a source feeding
+    # one resource has no partition column, and its one "partition value" is the resource's name.
+    partition_table: str | None
+    partition_column: str | None
     partition_resources: dict[str, str]
     tables: dict[str, SourceTable]
     items: dict[str, ItemSource]
@@ -79,6 +81,11 @@ class Manifest:
     def resources(self) -> list[str]:
         """The catalogue resources this source feeds."""
         return sorted(set(self.partition_resources.values()))
+
+    @property
+    def partition_label(self) -> str | None:
+        """The extracted column that says which resource a row feeds, or None for a one-resource source."""
+        return f"{self.partition_table}.{self.partition_column}" if self.partition_column else None
 
     def partition_values(self, resources: list[str]) -> list[str]:
         """The partition column values that feed any of `resources`."""
@@ -119,9 +126,13 @@ def load_manifest(path: Path) -> Manifest:
             key_table=data["key"]["table"],
             key_column=data["key"]["column"],
             record_id_prefix=data.get("record_id_prefix", ""),
-            partition_table=data["partition"]["table"],
-            partition_column=data["partition"]["column"],
-            partition_resources={str(k): v for k, v in data["partition"]["resources"].items()},
+            partition_table=data["partition"]["table"] if "partition" in data else None,
+            partition_column=data["partition"]["column"] if "partition" in data else None,
+            partition_resources=(
+                {str(k): v for k, v in data["partition"]["resources"].items()}
+                if "partition" in data
+                else {data["resource"]: data["resource"]}
+            ),
             tables=tables,
             items={
                 name: ItemSource(

@@ -73,7 +73,10 @@ def build_select(manifest: Manifest, partition_values: list[str], window: Window
         from_clause = from_clause.outerjoin(pivot, pivot.c.attr_key == primary.c[manifest.key_column])
         selected += [pivot.c[item].label(f"attr.{item}") for item in attrs.items]
     stmt = sa.select(*selected).select_from(from_clause)
-    stmt = stmt.where(clauses[manifest.partition_table].c[manifest.partition_column].in_(partition_values))
+    if manifest.partition_table and manifest.partition_column:
+        stmt = stmt.where(
+            clauses[manifest.partition_table].c[manifest.partition_column].in_(partition_values)
+        )
     change = [clauses[a].c[t.change_column] for a, t in manifest.tables.items() if t.change_column]
     if window.since is not None:
         stmt = stmt.where(sa.or_(*(c >= window.since for c in change)))

@@ -141,9 +141,10 @@ def _changed_rows(
     content = [name for name in batch.schema.names if name not in change_labels]
     hashes = row_hashes(batch, content)
     keys = batch.column(batch.schema.get_field_index(manifest.key_label)).to_pylist()
-    partition = batch.column(
-        batch.schema.get_field_index(f"{manifest.partition_table}.{manifest.partition_column}")
-    )
+    if manifest.partition_label:
+        partition = batch.column(batch.schema.get_field_index(manifest.partition_label)).cast(pa.string())
+    else:
+        partition = pa.array([resources[0]] * len(keys), pa.string())
     changed = [True] * len(keys)
     if ctx.mode == "snapshot":
         with curated.connect() as conn:
@@ -152,7 +153,7 @@ def _changed_rows(
     key_batch = pa.record_batch(
         [
             pa.array(keys, pa.string()),
-            partition.cast(pa.string()),
+            partition,
             pa.array(hashes.tolist(), pa.string()),
             pa.array(changed),
         ],

@@ -34,12 +34,15 @@ FINDINGS_SCHEMA = pa.schema(
 )  # fmt: skip
 
 
-def _raw_batches(ctx: RunContext, source: str, column: str, values: list[str]) -> Any:
+def _raw_batches(ctx: RunContext, source: str, column: str | None, values: list[str]) -> Any:
     raw = pq.ParquetFile(staging.path(ctx.run_id, source, "raw.parquet"))
     for batch in raw.iter_batches(batch_size=settings.batch_size()):
-        if batch.num_rows == 0 or column not in batch.schema.names:
+        if batch.num_rows == 0:
             continue
-        yield batch.filter(pc.is_in(batch.column(column), value_set=pa.array(values)))
+        if column is None:  # a one-resource source: every row is the resource's
+            yield batch
+        elif column in batch.schema.names:
+            yield batch.filter(pc.is_in(batch.column(column), value_set=pa.array(values)))
 
 
 def standardize_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
@@ -60,8 +63,7 @@ def standardize_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
         pq.ParquetWriter(valid_path, record_schema) as valid_out,
         pq.ParquetWriter(findings_path, FINDINGS_SCHEMA) as found_out,
     ):
-        label = f"{manifest.partition_table}.{manifest.partition_column}"
-        for batch in _raw_batches(ctx, manifest.source, label, partition_values):
+        for batch in _raw_batches(ctx, manifest.source, manifest.partition_label, partition_values):
             raw = staging.to_frame(batch)
             verdict = judge(
                 resource,
