@@ -135,17 +135,24 @@ def _resource(path: Path, root: Path, settings: dict[str, Any]) -> Resource:
         raise CatalogError(f"{path}: field 'name' is {name!r} but the file is called {path.stem}")
     items: list[Item] = []
     rules: list[Rule] = []
-    if "extends" in data:
-        template = root / "templates" / f"{data['extends']}.yaml"
+    item_files: list[Path] = []
+    rule_files: list[Path] = []
+    # `extends` names one template or a list of them, applied in order before the resource's own entries.
+    extends = data.get("extends") or []
+    for template_name in [extends] if isinstance(extends, str) else extends:
+        template = root / "templates" / f"{template_name}.yaml"
         if not template.exists():
             raise CatalogError(f"{path}: field 'extends': no template {template}")
         base = _read_yaml(template)
         items += [_item(template, raw) for raw in base.get("items", [])]
         rules += _rules(template, base.get("rules", []))
-    # Everything read so far came from the template: remember it so that checks name the right file.
-    inherited_items, inherited_rules = len(items), len(rules)
+        # Remember where each entry came from, so that checks name the right file.
+        item_files += [template] * (len(items) - len(item_files))
+        rule_files += [template] * (len(rules) - len(rule_files))
     items += [_item(path, raw) for raw in data.get("items", [])]
     rules += _rules(path, data.get("rules", []))
+    item_files += [path] * (len(items) - len(item_files))
+    rule_files += [path] * (len(rules) - len(rule_files))
     for key in ("title", "source"):
         if key not in data:
             raise CatalogError(f"{path}: field {key!r} is missing")
@@ -173,15 +180,9 @@ def _resource(path: Path, root: Path, settings: dict[str, Any]) -> Resource:
         permit_type=data.get("permit_type"),
         metadata=metadata,
         path=path,
-        item_files=_origins(path, root, data, inherited_items, len(items)),
-        rule_files=_origins(path, root, data, inherited_rules, len(rules)),
+        item_files=tuple(item_files),
+        rule_files=tuple(rule_files),
     )
-
-
-def _origins(path: Path, root: Path, data: dict[str, Any], inherited: int, total: int) -> tuple[Path, ...]:
-    """The file each of `total` entries came from: the first `inherited` from the template, the rest own."""
-    template = root / "templates" / f"{data.get('extends')}.yaml"
-    return (template,) * inherited + (path,) * (total - inherited)
 
 
 def load_catalog(root: Path | None = None) -> Catalog:
