@@ -41,13 +41,13 @@ integration: venv  ## Integration tests (needs SDX_TEST_POSTGRES_URL and SDX_TES
 	$(BIN)/pytest tests -m integration
 
 # The catalogue export test renders its HTML page in headless Chromium; CI runs it, so CI needs the browser.
-browser:  ## Install Debian's chromium for the browser tests (as root; otherwise print the command)
-	@if command -v chromium >/dev/null 2>&1; then \
-	  echo "chromium: $$(command -v chromium)"; \
+browser:  ## Install Debian's chromium and Chinese fonts for the browser tests (as root; else print how)
+	@if command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  echo "chromium: $$(command -v chromium), with Chinese fonts"; \
 	elif [ "$$(id -u)" = 0 ]; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; \
 	else \
-	  echo "chromium is not installed; run: sudo apt-get update -qq && sudo apt-get install -y -qq chromium"; \
+	  echo "missing; run: sudo apt-get update -qq && sudo apt-get install -y -qq chromium fonts-noto-cjk"; \
 	fi
 
 test: lint typecheck  ## Install, lint, type-check and run every test (integration tests skip without servers)

@@ -72,13 +72,19 @@ def nightly_sync() -> None:
 
         return tasks.finish(get_current_context(), planned)
 
+    @task(trigger_rule="all_done")
+    def report() -> dict:
+        from exchange import tasks
+
+        return tasks.report(get_current_context())
+
     plan = prepare()
     names = resources_of(plan)
     extracted = extract.expand(entry=plan)
     standardized = standardize.expand(resource=names)
     curated = curate.expand(resource=names)
     delivered = deliver.expand(resource=names)
-    extracted >> standardized >> curated >> delivered >> finish(names)
+    extracted >> standardized >> curated >> delivered >> finish(names) >> report()
 
 
 nightly_sync()

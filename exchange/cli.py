@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from exchange.orchestration import RUN_MODES
+from exchange.report_commands import add_report_command
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -142,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_demo)
 
     _add_catalog(sub)
+    add_report_command(sub)
     return parser
 
 

@@ -71,6 +71,11 @@ def run_demo(home: Path, *, scale: float, seed: int) -> int:
         [str(bin_dir / "sdx"), "summary"], env=env, check=False, capture_output=True, text=True
     )
     print(summary.stdout or summary.stderr)
+    report = subprocess.run(  # noqa: S603 - our own executable, no shell
+        [str(bin_dir / "sdx"), "report"], env=env, check=False, capture_output=True, text=True
+    )
+    print("Quality report (open in a browser) and rectification workbook:")
+    print("".join(f"  {line}\n" for line in report.stdout.splitlines()) or report.stderr)
     print("Outputs:")
     for name, what in [
         ("legacy.db", "the generated legacy database (SQLite)"),

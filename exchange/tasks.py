@@ -90,3 +90,10 @@ def finish(airflow_context: Mapping[str, Any], planned: list[str]) -> str:
     if unfinished:
         raise RuntimeError(f"run {ctx.run_id} did not finish: {', '.join(unfinished)}")
     return text
+
+
+def report(airflow_context: Mapping[str, Any]) -> dict[str, Any]:
+    """Write the run's quality report and rectification workbook; their paths go to XCom."""
+    from exchange.steps.report import report_run
+
+    return report_run(context_for(airflow_context))

@@ -34,6 +34,11 @@ FINDINGS_SCHEMA = pa.schema(
 )  # fmt: skip
 
 
+def _is_missing(value: object) -> bool:
+    # Lists (code lists, chemical lists) are values, whatever pd.isna says of their elements.
+    return not isinstance(value, (list, dict)) and bool(pd.isna(value))
+
+
 def _raw_batches(ctx: RunContext, source: str, column: str | None, values: list[str]) -> Any:
     raw = pq.ParquetFile(staging.path(ctx.run_id, source, "raw.parquet"))
     for batch in raw.iter_batches(batch_size=settings.batch_size()):
@@ -79,7 +84,8 @@ def standardize_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
             found = verdict.findings.copy()
             found["source_key"] = found["row"].map(records["source_key"])
             found["division"] = found["row"].map(records["xzqhdm"]) if "xzqhdm" in records else None
-            found["value"] = found["value"].map(lambda v: None if v is None or v is pd.NA else str(v))
+            # Missing values stay missing (NaN would otherwise become the text "nan" in the quarantine).
+            found["value"] = found["value"].map(lambda v: None if _is_missing(v) else str(v))
             found_out.write_table(
                 pa.Table.from_pandas(
                     found[FINDINGS_SCHEMA.names].astype(object), schema=FINDINGS_SCHEMA, preserve_index=False

@@ -66,9 +66,11 @@ def test_nightly_sync_structure():
         "curate",
         "deliver",
         "finish",
+        "report",
     }
     assert "standardize" in dag.task_dict["curate"].upstream_task_ids
     assert dag.task_dict["deliver"].downstream_task_ids == {"finish"}
+    assert dag.task_dict["finish"].downstream_task_ids == {"report"}
 
 
 def test_dag_files_hold_no_sql_or_http():
