@@ -12,6 +12,7 @@ from pathlib import Path
 
 from exchange.orchestration import RUN_MODES
 from exchange.report_commands import add_report_command
+from exchange.step_commands import add_step_commands
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -110,7 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sdx", description="Safety-data exchange: extract, standardize, curate, deliver."
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log every batch")
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress lines, only results and errors"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every library's details too")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the nightly pipeline in this process")
@@ -142,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=20261129)
     demo.set_defaults(handler=_demo)
 
+    add_step_commands(sub)
     _add_catalog(sub)
     add_report_command(sub)
     return parser
@@ -149,11 +154,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `sdx`."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "mode", None) == "backfill" and not (args.since and args.until and args.since < args.until):
+        parser.error("--mode backfill needs a window: --since and --until, since before until")
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Progress of long steps (rows read, rate) goes to stderr unless asked to be quiet.
+    logging.getLogger("exchange").setLevel(logging.WARNING if args.quiet else logging.INFO)
     handler: Handler = args.handler
     try:
         return handler(args)

@@ -25,9 +25,15 @@ def _sqlite_begin_immediate(conn: sa.Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(url: sa.URL | str) -> sa.Engine:
-    """An engine for `url` with pool pre-ping, and WAL and immediate transactions on SQLite."""
+def create_engine(url: sa.URL | str, *, read_only: bool = False) -> sa.Engine:
+    """An engine for `url` with pool pre-ping, and WAL and immediate transactions on SQLite.
+
+    A `read_only` engine (the legacy source) takes no write lock on SQLite: its long streaming read must not
+    block a second reader of the same file, nor anyone writing to it.
+    """
     url = sa.make_url(url)
+    if url.get_backend_name() == "sqlite" and read_only:
+        return sa.create_engine(url, connect_args={"timeout": 60})
     if url.get_backend_name() == "sqlite":
         engine = sa.create_engine(url, connect_args={"timeout": 60})
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -18,6 +18,8 @@ class SqlAlchemyHook(BaseHook):
     default_conn_name: ClassVar[str] = ""
     conn_type: ClassVar[str] = "generic"
     hook_name: ClassVar[str] = "SQL database (SQLAlchemy)"
+    # A hook that only reads (the legacy source) never takes a database's write lock.
+    read_only: ClassVar[bool] = False
 
     def __init__(self, conn_id: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -32,7 +34,7 @@ class SqlAlchemyHook(BaseHook):
     def get_conn(self) -> sa.Engine:
         """The hook's engine, created on first use."""
         if self._engine is None:
-            self._engine = create_engine(self.url)
+            self._engine = create_engine(self.url, read_only=self.read_only)
         return self._engine
 
     @property
