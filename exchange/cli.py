@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the nightly pipeline in this process")
-    run.add_argument("--mode", choices=RUN_MODES, default="incremental", help="see docs/operations.md")
+    run.add_argument("--mode", choices=RUN_MODES, default="incremental", help="see README, Run modes")
     run.add_argument("--since", type=dt.datetime.fromisoformat, help="backfill: from this GXSJ (inclusive)")
     run.add_argument("--until", type=dt.datetime.fromisoformat, help="backfill: to this GXSJ (exclusive)")
     run.add_argument("--resources", nargs="*", help="catalogue resources (default: all)")

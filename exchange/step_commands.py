@@ -62,7 +62,7 @@ def add_step_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     run = argparse.ArgumentParser(add_help=False)
     run.add_argument("--run-id", required=True, help="the run these steps belong to (shared staging folder)")
     run.add_argument("--logical-date", help="YYYY-MM-DD (default: today, Asia/Shanghai)")
-    run.add_argument("--mode", choices=RUN_MODES, default="incremental", help="see docs/operations.md")
+    run.add_argument("--mode", choices=RUN_MODES, default="incremental", help="see README, Run modes")
     run.add_argument("--since", type=dt.datetime.fromisoformat, help="backfill: from this GXSJ (inclusive)")
     run.add_argument("--until", type=dt.datetime.fromisoformat, help="backfill: to this GXSJ (exclusive)")
 
