@@ -18,6 +18,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _run(args: argparse.Namespace) -> int:
+    from exchange import state
     from exchange.context import RunContext, shanghai_now
     from exchange.pipeline import run_pipeline
     from exchange.summary import format_summary
@@ -29,6 +30,13 @@ def _run(args: argparse.Namespace) -> int:
         args.resources or None,
     )
     print(format_summary(run_id, stats))
+    held = state.held_resources(stats)
+    if held:
+        print(
+            f"the quality gate held back {', '.join(sorted(held))}: nothing of them was curated or delivered",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
@@ -156,7 +164,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `sdx`."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "mode", None) == "backfill" and not (args.since and args.until and args.since < args.until):
+    if getattr(args, "mode", None) == "backfill" and not (
+        args.since and args.until and args.since < args.until
+    ):
         parser.error("--mode backfill needs a window: --since and --until, since before until")
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,

@@ -50,7 +50,8 @@ def run_pipeline(ctx: RunContext, resources: list[str] | None = None) -> dict[st
                 curate_resource(ctx, name)
                 if BIGDATA_CENTRE in ctx.catalog.resource(name).receivers:
                     deliver_resource(ctx, name)
-        status = "success"
+        stats = state.step_stats(ctx.curated.get_conn(), ctx.run_id)
+        status = "held" if state.held_resources(stats) else "success"
     finally:
         state.finish_run(ctx.curated.get_conn(), ctx.run_id, status, shanghai_now())
-    return state.step_stats(ctx.curated.get_conn(), ctx.run_id)
+    return stats

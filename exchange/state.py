@@ -159,3 +159,12 @@ def latest_run_id(engine: sa.Engine) -> str | None:
     """The most recently started run."""
     with engine.connect() as conn:
         return conn.execute(sa.select(runs.c.run_id).order_by(runs.c.started_at.desc()).limit(1)).scalar()
+
+
+def held_resources(stats: dict[str, dict[str, dict[str, Any]]]) -> dict[str, list[str]]:
+    """Resources the quality gate held back in a run, with the reasons."""
+    return {
+        r: steps["curate"].get("reasons", [])
+        for r, steps in stats.items()
+        if steps.get("curate", {}).get("held")
+    }

@@ -20,6 +20,7 @@ def summary_rows(stats: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, 
                 "quarantined": std.get("quarantined", 0),
                 "reasons": std.get("quarantined_by_issue", {}),
                 "curated": {k: cur.get(k, 0) for k in ("inserted", "updated", "deleted", "unchanged")},
+                "held": cur.get("reasons") if cur.get("held") else None,
                 "delivered": {
                     r: v.get("inserted", 0) + v.get("updated", 0) + v.get("deleted", 0)
                     for r, v in delivered.items()
@@ -36,7 +37,9 @@ def format_summary(run_id: str, stats: dict[str, dict[str, dict[str, Any]]]) -> 
     lines += [header, "-" * len(header)]
     for row in summary_rows(stats):
         cur = row["curated"]
-        delivered = ", ".join(f"{r}: {n}" for r, n in row["delivered"].items()) or "-"
+        delivered = ", ".join(f"{r}: {n}" for r, n in row["delivered"].items() if n or not row["held"]) or "-"
+        if row["held"]:
+            delivered = "HELD by the quality gate: " + "; ".join(row["held"])
         lines.append(
             f"{row['resource']:<16}{row['extracted']:>10}{row['quarantined']:>13}{cur['inserted']:>8}"
             f"{cur['updated']:>9}{cur['deleted']:>9}{cur['unchanged']:>11}  {delivered}"

@@ -84,11 +84,17 @@ def finish(airflow_context: Mapping[str, Any], planned: list[str]) -> str:
     engine = ctx.curated.get_conn()
     stats = state.step_stats(engine, ctx.run_id)
     unfinished = sorted(r for r in planned if "curate" not in stats.get(r, {}))
-    state.finish_run(engine, ctx.run_id, "failed" if unfinished else "success", shanghai_now())
+    held = state.held_resources(stats)
+    status = "failed" if unfinished else "held" if held else "success"
+    state.finish_run(engine, ctx.run_id, status, shanghai_now())
     text = format_summary(ctx.run_id, stats)
     log.info("run summary\n%s", text)
     if unfinished:
         raise RuntimeError(f"run {ctx.run_id} did not finish: {', '.join(unfinished)}")
+    if held:
+        # Failing here is the alert: the run's failure notifications go out, the other resources went through.
+        reasons = "; ".join(f"{r}: {', '.join(why)}" for r, why in held.items())
+        raise RuntimeError(f"run {ctx.run_id}: the quality gate held back {reasons}")
     return text
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,11 +15,30 @@ from quality.rules import RuleCheck, legal_bound
 
 @dataclass(frozen=True)
 class SuiteResult:
-    """A GX validation of one batch: success, unexpected count per check name, and the raw result."""
+    """A GX validation of one batch: success, unexpected count per check, gate failures, the raw result.
+
+    Row-level expectations fail whenever a record is quarantined, which is what quarantine is for; only
+    the batch-level ones (`gate` in their meta) hold a resource back, and `gate_failures` names them.
+    """
 
     success: bool
     unexpected: dict[str, int]
     result: dict[str, Any]
+    gate_failures: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QualityGate:
+    """Batch-level limits of one resource (catalog.yaml `quality_gate`, overridable per resource)."""
+
+    max_quarantined_share: float
+    max_drop_share: float
+
+    @classmethod
+    def of(cls, resource: Resource, settings: dict[str, Any]) -> QualityGate:
+        """The limits for `resource`: the catalogue's, overridden by the resource's own."""
+        limits = {**settings.get("quality_gate", {}), **resource.metadata.get("quality_gate", {})}
+        return cls(float(limits.get("max_quarantined_share", 0.3)), float(limits.get("max_drop_share", 0.1)))
 
 
 def _bound_column(check: RuleCheck) -> str:
@@ -57,8 +77,8 @@ def _expectation(check: RuleCheck) -> Any:
     )
 
 
-def build_suite(resource: Resource, checks: list[RuleCheck]) -> Any:
-    """An `ExpectationSuite` with one expectation per check, plus record-id uniqueness."""
+def build_suite(resource: Resource, checks: list[RuleCheck], gate: QualityGate | None = None) -> Any:
+    """An `ExpectationSuite`: one expectation per check, then the batch-level gate expectations."""
     import great_expectations as gx
     import great_expectations.expectations as gxe
 
@@ -66,8 +86,18 @@ def build_suite(resource: Resource, checks: list[RuleCheck]) -> Any:
     for check in checks:
         suite.add_expectation(_expectation(check))
     suite.add_expectation(
-        gxe.ExpectColumnValuesToBeUnique(column="record_id", meta={"check": "unique:record_id"})
+        gxe.ExpectColumnValuesToBeUnique(column="record_id", meta={"check": "unique:record_id", "gate": True})
     )
+    if gate is not None:
+        # `mostly` is GX's own "share of rows that must pass": the quarantined share, as a gate.
+        suite.add_expectation(
+            gxe.ExpectColumnValuesToBeInSet(
+                column="quarantined",
+                value_set=[False],
+                mostly=1 - gate.max_quarantined_share,
+                meta={"check": "share:quarantined", "gate": True},
+            )
+        )
     return suite
 
 
@@ -93,16 +123,61 @@ def ephemeral_context() -> Any:
     return context
 
 
-def validate_with_gx(resource: Resource, checks: list[RuleCheck], records: pd.DataFrame) -> SuiteResult:
-    """Validate a batch with the resource's suite on an ephemeral GX context (no files, no network)."""
+def _validate(name: str, frame: pd.DataFrame, make_suite: Callable[[], Any]) -> SuiteResult:
+    # GX builds suites only inside an active context: create the context first, then the suite.
     context = ephemeral_context()
-    source = context.data_sources.add_pandas(name="sdx")
-    asset = source.add_dataframe_asset(name=resource.name)
-    definition = asset.add_batch_definition_whole_dataframe(name="run")
-    batch = definition.get_batch(batch_parameters={"dataframe": validation_frame(records, checks)})
-    result = batch.validate(build_suite(resource, checks), result_format="SUMMARY")
+    suite = make_suite()
+    definition = (
+        context.data_sources.add_pandas(name="sdx")
+        .add_dataframe_asset(name=name)
+        .add_batch_definition_whole_dataframe(name="run")
+    )
+    result = definition.get_batch(batch_parameters={"dataframe": frame}).validate(
+        suite, result_format="SUMMARY"
+    )
     unexpected: dict[str, int] = {}
+    gate_failures = []
     for res in result.results:
-        name = res.expectation_config.meta.get("check", res.expectation_config.type)
-        unexpected[name] = unexpected.get(name, 0) + int(res.result.get("unexpected_count") or 0)
-    return SuiteResult(success=bool(result.success), unexpected=unexpected, result=result.to_json_dict())
+        meta = res.expectation_config.meta or {}
+        check = meta.get("check", res.expectation_config.type)
+        unexpected[check] = unexpected.get(check, 0) + int(res.result.get("unexpected_count") or 0)
+        if meta.get("gate") and not res.success:
+            gate_failures.append(f"{check}: {_observed(res.result)}")
+    return SuiteResult(bool(result.success), unexpected, result.to_json_dict(), tuple(gate_failures))
+
+
+def _observed(result: dict[str, Any]) -> str:
+    if "observed_value" in result:
+        return f"observed {result['observed_value']}"
+    return f"{result.get('unexpected_count', 0)} of {result.get('element_count', 0)} rows ({result.get('unexpected_percent', 0):.1f} %)"
+
+
+def validate_with_gx(
+    resource: Resource, checks: list[RuleCheck], records: pd.DataFrame, gate: QualityGate | None = None
+) -> SuiteResult:
+    """Validate a batch with the resource's suite on an ephemeral GX context (no files, no network)."""
+    return _validate(
+        resource.name, validation_frame(records, checks), lambda: build_suite(resource, checks, gate)
+    )
+
+
+def validate_read_count(
+    resource: Resource, rows_read: int, curated_live: int, gate: QualityGate
+) -> SuiteResult:
+    """Gate a full read: it must find at least (1 − max_drop_share) of the records curated before.
+
+    A truncated or half-restored legacy table would otherwise turn the missing rows into deletes at every
+    receiver.
+    """
+    minimum = int(curated_live * (1 - gate.max_drop_share))
+
+    def make_suite() -> Any:
+        import great_expectations as gx
+        import great_expectations.expectations as gxe
+
+        suite = gx.ExpectationSuite(name=f"sdx.{resource.name}.read")
+        meta = {"check": "count:rows_read", "gate": True}
+        suite.add_expectation(gxe.ExpectTableRowCountToBeBetween(min_value=minimum, meta=meta))
+        return suite
+
+    return _validate(f"{resource.name}_read", pd.DataFrame({"n": range(rows_read)}), make_suite)

@@ -132,11 +132,35 @@ def _read_keys(ctx: RunContext, source: str, partition_values: list[str]) -> pd.
     return keys.reset_index(drop=True)
 
 
+def _hold(
+    ctx: RunContext, resource_name: str, standardized: dict[str, Any], extract: dict[str, Any]
+) -> dict[str, Any]:
+    # Held by the quality gate: nothing loaded, the watermark stays, so the next run reads it all again.
+    stats = {
+        "held": True,
+        "reasons": standardized["gate"]["reasons"],
+        "inserted": 0,
+        "updated": 0,
+        "deleted": 0,
+        "unchanged": 0,
+    }
+    now = shanghai_now()
+    with ctx.curated.get_conn().begin() as conn:
+        state.record_step(conn, ctx.run_id, resource_name, "curate", stats, now)
+        state.record_step(conn, ctx.run_id, resource_name, "standardize", standardized, now)
+        state.record_step(conn, ctx.run_id, resource_name, "extract", extract, now)
+    log.error("curate %s: held back by the quality gate", resource_name)
+    return stats
+
+
 def curate_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
     """Upsert valid records by record id (new digest → seq + 1), record quarantine, move the watermark."""
     resource = ctx.catalog.resource(resource_name)
     manifest = manifest_for(resource_name)
     extract = staging.read_json(staging.path(ctx.run_id, manifest.source, "extract.json"))
+    standardized = staging.read_json(staging.path(ctx.run_id, resource_name, "standardize.json"))
+    if standardized.get("gate", {}).get("held"):
+        return _hold(ctx, resource_name, standardized, extract)
     valid = pq.ParquetFile(staging.path(ctx.run_id, resource_name, "valid.parquet"))
     findings = staging.to_frame(pq.read_table(staging.path(ctx.run_id, resource_name, "findings.parquet")))
     errors = findings[findings["severity"] == "error"]
@@ -167,7 +191,6 @@ def curate_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
             )
         stats = {**totals, "quarantine": quarantine, "seconds": round(time.monotonic() - clock, 3)}
         state.record_step(conn, ctx.run_id, resource_name, "curate", stats, now)
-        standardized = staging.read_json(staging.path(ctx.run_id, resource_name, "standardize.json"))
         state.record_step(conn, ctx.run_id, resource_name, "standardize", standardized, now)
         state.record_step(conn, ctx.run_id, resource_name, "extract", extract, now)
         crash_point("curate_before_commit")

@@ -86,6 +86,17 @@ def deliver_resource(
     the exchange database skips them as unchanged digests, so nothing is written twice.
     """
     resource = ctx.catalog.resource(resource_name)
+    if (
+        state.step_stats(ctx.curated.get_conn(), ctx.run_id)
+        .get(resource_name, {})
+        .get("curate", {})
+        .get("held")
+    ):
+        log.error("deliver %s: held back by the quality gate, nothing sent", resource_name)
+        held = {"held": True, "sent": 0}
+        with ctx.curated.get_conn().begin() as conn:
+            state.record_step(conn, ctx.run_id, resource_name, f"deliver:{RECEIVER}", held, shanghai_now())
+        return held
     exchange = exchange or ExchangeDatabaseHook()
     exchange.create_tables([resource])
     provider_default = ctx.catalog.settings["provider"]["code"]

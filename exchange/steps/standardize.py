@@ -11,8 +11,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+import sqlalchemy as sa
 
-from exchange import settings, staging
+from exchange import settings, staging, state
 from exchange.context import RunContext
 from quality.records import standardize_records
 from quality.rules import compile_rules
@@ -100,31 +101,65 @@ def standardize_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
             failures.update({o.check.name: int(o.fails.sum()) for o in verdict.outcomes})
             gx_frames.append(records)
             log.info("standardize %s: %d records", resource_name, counts["extracted"])
-    stats = {
+    stats: dict[str, Any] = {
         **{k: counts.get(k, 0) for k in ("extracted", "deleted", "valid", "quarantined")},
         "quarantined_by_issue": dict(by_issue.most_common()),
         "rule_failures": dict(failures),
         "seconds": round(time.monotonic() - clock, 3),
     }
-    stats["gx"] = _validate_with_gx(ctx, resource_name, checks, gx_frames)
+    gx = _validate_with_gx(ctx, resource_name, checks, gx_frames)
+    gate = _gate(ctx, resource_name, gx)
+    if gate["held"]:
+        log.error("quality gate holds %s back: %s", resource_name, "; ".join(gate["reasons"]))
+    stats |= {"gx": gx, "gate": gate}
     staging.write_json(staging.path(ctx.run_id, resource_name, "standardize.json"), stats)
     return stats
+
+
+def _gate(ctx: RunContext, resource_name: str, gx: dict[str, Any]) -> dict[str, Any]:
+    # Batch-level expectations decide whether this resource may be curated and delivered this run.
+    from quality.expectations import QualityGate, validate_read_count
+
+    reasons = list(gx.get("gate_failures", []))
+    manifest = manifest_for(resource_name)
+    extract = staging.read_json(staging.path(ctx.run_id, manifest.source, "extract.json"))
+    if extract["mode"] in ("full", "snapshot"):
+        resource = ctx.catalog.resource(resource_name)
+        read = pq.read_table(staging.path(ctx.run_id, manifest.source, "keys.parquet"), columns=["partition"])
+        rows_read = int(
+            pc.sum(
+                pc.is_in(read.column("partition"), pa.array(manifest.partition_values([resource_name])))
+            ).as_py()
+            or 0
+        )
+        with ctx.curated.get_conn().connect() as conn:
+            live = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(state.curated(resource))
+                .where(state.curated(resource).c.sdx_deleted.is_(False))
+            ).scalar_one()
+        reasons += validate_read_count(
+            resource, rows_read, int(live), QualityGate.of(resource, ctx.catalog.settings)
+        ).gate_failures
+    return {"held": bool(reasons), "reasons": reasons}
 
 
 def _validate_with_gx(
     ctx: RunContext, resource_name: str, checks: list, frames: list[pd.DataFrame]
 ) -> dict[str, Any]:
     # Imported here: Great Expectations takes seconds to import and is only needed by this step.
-    from quality.expectations import validate_with_gx
+    from quality.expectations import QualityGate, validate_with_gx
 
     clock = time.monotonic()
     resource = ctx.catalog.resource(resource_name)
     if not frames:
         return {"success": True, "unexpected": {}, "seconds": 0.0}
-    result = validate_with_gx(resource, checks, pd.concat(frames, ignore_index=True))
+    gate = QualityGate.of(resource, ctx.catalog.settings)
+    result = validate_with_gx(resource, checks, pd.concat(frames, ignore_index=True), gate)
     staging.write_json(staging.path(ctx.run_id, resource_name, "gx_result.json"), result.result)
     return {
         "success": result.success,
+        "gate_failures": list(result.gate_failures),
         "unexpected": result.unexpected,
         "seconds": round(time.monotonic() - clock, 3),
     }

@@ -1,0 +1,84 @@
+"""The batch-level quality gate holds a resource back instead of curating and delivering a bad batch."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import sqlalchemy as sa
+from change_scenario import exchange_versions
+from pipeline_checks import LOGICAL
+
+from catalog import default_catalog
+from exchange.cli import main
+from exchange.context import RunContext
+from exchange.pipeline import run_pipeline
+from sandbox.legacy import generate_legacy
+
+
+def _loaded(tmp_path, use_connections) -> dict[str, str]:
+    urls = {name: f"sqlite:///{tmp_path / name}.db" for name in ("legacy", "curated", "exchange")}
+    generate_legacy(urls["legacy"], scale=0.05, seed=8)
+    use_connections(
+        legacy_supervision=urls["legacy"], curated=urls["curated"], bigdata_centre=urls["exchange"]
+    )
+    return urls
+
+
+def _scalar(url: str, sql: str):
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        value = conn.execute(sa.text(sql)).scalar_one()
+    engine.dispose()
+    return value
+
+
+def test_a_half_truncated_source_is_held_not_deleted(tmp_path, use_connections, capsys):
+    urls = _loaded(tmp_path, use_connections)
+    run_pipeline(RunContext(run_id="run-1", logical_date=LOGICAL), ["permit_0101"])
+    live = _scalar(urls["curated"], "SELECT COUNT(*) FROM cur_permit_0101 WHERE sdx_deleted = 0")
+    watermark = _scalar(urls["curated"], "SELECT changed_until FROM sdx_watermark")
+    before = exchange_versions(urls["exchange"], "ex_xk_0101")
+
+    legacy = sa.create_engine(urls["legacy"])
+    with legacy.begin() as conn:  # an operator restored half a table
+        conn.execute(sa.text('DELETE FROM "T_XK_ZS" WHERE rowid % 2 = 0'))
+    legacy.dispose()
+
+    code = main(
+        [
+            "run",
+            "--run-id",
+            "run-2",
+            "--mode",
+            "snapshot",
+            "--logical-date",
+            LOGICAL.isoformat(),
+            "--resources",
+            "permit_0101",
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 1 and "quality gate held back permit_0101" in err
+    assert "HELD by the quality gate: count:rows_read" in out
+    assert _scalar(urls["curated"], "SELECT COUNT(*) FROM cur_permit_0101 WHERE sdx_deleted = 0") == live
+    assert exchange_versions(urls["exchange"], "ex_xk_0101") == before, "nothing was delivered"
+    assert _scalar(urls["curated"], "SELECT status FROM sdx_run WHERE run_id = 'run-2'") == "held"
+    assert _scalar(urls["curated"], "SELECT changed_until FROM sdx_watermark") == watermark
+
+
+def test_too_many_quarantined_records_hold_the_resource(tmp_path, use_connections):
+    urls = _loaded(tmp_path, use_connections)
+    catalog = default_catalog()
+    strict = dataclasses.replace(
+        catalog, settings={**catalog.settings, "quality_gate": {"max_quarantined_share": 0.01}}
+    )
+    stats = run_pipeline(RunContext(run_id="run-1", logical_date=LOGICAL, catalog=strict), ["permit_0101"])[
+        "permit_0101"
+    ]
+    assert stats["curate"]["held"] is True
+    assert any(reason.startswith("share:quarantined") for reason in stats["curate"]["reasons"])
+    assert stats["deliver:bigdata_centre"]["held"] is True
+    assert _scalar(urls["curated"], "SELECT COUNT(*) FROM cur_permit_0101") == 0
+    # With the shipped limits the same data goes through.
+    stats = run_pipeline(RunContext(run_id="run-2", logical_date=LOGICAL), ["permit_0101"])["permit_0101"]
+    assert not stats["curate"].get("held") and stats["curate"]["inserted"] > 0
