@@ -25,7 +25,7 @@ from catalog.export import (
     metadata_pairs,
     personal_name,
 )
-from schemas.manifest import ManifestError, check_against_catalog, load_manifest
+from schemas.manifest import ManifestError, check_against_catalog, load_manifest, prefix_clashes
 
 EXPORT_FORMATS = ("json", "xlsx", "html")
 DEFAULT_EXPORT_FOLDER = Path("var") / "catalog"
@@ -42,6 +42,7 @@ def manifest_folder() -> Path:
 def check_manifests(catalog: Catalog) -> list[Problem]:
     """Problems between every legacy manifest and `catalog`: unreadable manifests, unknown or unfed items."""
     problems = []
+    loaded = []
     for path in sorted(manifest_folder().glob("*.yaml")):
         try:
             manifest = load_manifest(path)
@@ -49,9 +50,12 @@ def check_manifests(catalog: Catalog) -> list[Problem]:
             # The loader's message already starts with the path; keep the rest as the message.
             problems.append(Problem(path, "manifest", str(exc).removeprefix(f"{path}: ")))
             continue
+        loaded.append(manifest)
         for message in check_against_catalog(manifest, catalog):
-            field = "partition.resources" if "unknown resource" in message else "items"
-            problems.append(Problem(path, field, message))
+            fed = "unknown resource" in message or "catalogue source" in message
+            problems.append(Problem(path, "partition.resources" if fed else "items", message))
+    # Record ids of two sources must never collide.
+    problems += [Problem(manifest_folder(), "record_id_prefix", m) for m in prefix_clashes(loaded)]
     return problems
 
 

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 import pandas as pd
 
 from catalog import Catalog, Item, Resource
+from quality.issues import issue_kind
 from quality.standardize import Standardized
 from quality.standardize.chemicals import parse_chemical_list, standardize_cas
 from quality.standardize.codes import map_code_list, map_codes
 from quality.standardize.contacts import standardize_phone
+from quality.standardize.coordinates import standardize_coordinates
 from quality.standardize.dates import parse_date
 from quality.standardize.divisions import standardize_division
 from quality.standardize.enterprise_codes import standardize_uscc
@@ -22,8 +24,9 @@ from quality.standardize.identifiers import (
 )
 from quality.standardize.numbers import parse_count, parse_decimal
 from quality.standardize.person_ids import standardize_resident_id
-from quality.standardize.text import clean_text, parse_flag
-from schemas.manifest import ItemSource, Manifest
+from quality.standardize.text import clean_text, clean_value, parse_flag
+from schemas.canonical import canonical_json
+from schemas.manifest import ItemSource, Manifest, SourceTable
 
 # Item type → standardizer. `code` and `division` need more than the column and are handled apart.
 TYPE_STANDARDIZERS: dict[str, Callable[[pd.Series], Standardized]] = {
@@ -45,6 +48,8 @@ TYPE_STANDARDIZERS: dict[str, Callable[[pd.Series], Standardized]] = {
 JSON_PARSERS: dict[str, Callable[[pd.Series], Standardized]] = {"chemical_list": parse_chemical_list}
 
 FINDING_COLUMNS = ["row", "item", "issue", "value"]
+# The warning that replaces a refusal of a value found by matching a name (tables with `match: unique`).
+UNUSABLE_MATCH = "match.unusable"
 
 
 @dataclass
@@ -75,8 +80,19 @@ def _address(raw: pd.DataFrame, source: ItemSource) -> pd.Series | None:
     return joined
 
 
+def _stored(result: Standardized) -> Standardized:
+    # Lists and maps are stored, digested and sent to the exchange database as canonical JSON text.
+    values = result.values.map(
+        lambda v: v if v is None or isinstance(v, str) else canonical_json(v).decode("utf-8")
+    )
+    return Standardized(values=values.astype(object), issues=result.issues)
+
+
 def standardize_item(item: Item, source: ItemSource, raw: pd.DataFrame, catalog: Catalog) -> Standardized:
-    """Standardize one item's raw column with the standardizer its catalogue type names."""
+    """Standardize one item's raw column with the standardizer its catalogue type names.
+
+    Structured values (`code_list`, `json`) come out as canonical JSON text, the form the record keeps.
+    """
     column = _raw_column(raw, source.column)
     if item.type == "code":
         if item.codelist is None:
@@ -85,14 +101,14 @@ def standardize_item(item: Item, source: ItemSource, raw: pd.DataFrame, catalog:
     if item.type == "code_list":
         if item.codelist is None:
             raise ValueError(f"item {item.name} has type code_list but no codelist")
-        return map_code_list(column, catalog.codelist(item.codelist).legacy_mapping())
+        return _stored(map_code_list(column, catalog.codelist(item.codelist).legacy_mapping()))
     if item.type == "division":
         return standardize_division(column, address=_address(raw, source))
     if item.type == "json":
         if source.parser is None:
             # Built by a resource builder, not read from legacy text: passed on as it is.
             return Standardized(values=column, issues=pd.Series(None, index=column.index, dtype=object))
-        return JSON_PARSERS[source.parser](column)
+        return _stored(JSON_PARSERS[source.parser](column))
     return TYPE_STANDARDIZERS[item.type](column)
 
 
@@ -101,6 +117,14 @@ def _is_deleted(raw: pd.DataFrame, alias: str, soft_delete: dict | None) -> pd.S
         return pd.Series(False, index=raw.index)
     flags = _raw_column(raw, f"{alias}.{soft_delete['column']}").fillna("").astype(str).str.strip()
     return flags.isin([str(v) for v in soft_delete["deleted"]])
+
+
+def _is_referenced(raw: pd.DataFrame, table: SourceTable) -> pd.Series:
+    # A record refers to a joined row when every column it is joined by holds a value ('' is none).
+    referenced = pd.Series(True, index=raw.index)
+    for label in table.references():
+        referenced &= _raw_column(raw, label).fillna("").astype(str).str.strip() != ""
+    return referenced
 
 
 def _record_findings(manifest: Manifest, raw: pd.DataFrame) -> list[pd.DataFrame]:
@@ -112,6 +136,9 @@ def _record_findings(manifest: Manifest, raw: pd.DataFrame) -> list[pd.DataFrame
         checks = []
         if table.presence:
             missing = _raw_column(raw, f"{alias}.{table.presence['column']}").isna()
+            if table.presence.get("when_referenced"):
+                # A reference left empty expects no row (a person's certificate named by work-unit name only).
+                missing &= _is_referenced(raw, table)
             checks.append((missing, table.presence["missing_issue"]))
         if table.soft_delete and "issue" in table.soft_delete:
             checks.append((_is_deleted(raw, alias, table.soft_delete), table.soft_delete["issue"]))
@@ -119,6 +146,45 @@ def _record_findings(manifest: Manifest, raw: pd.DataFrame) -> list[pd.DataFrame
             rows = raw.index[mask.to_numpy()]
             found.append(pd.DataFrame({"row": rows, "item": None, "issue": issue, "value": None}))
     return found
+
+
+def _coordinates(manifest: Manifest, raw: pd.DataFrame) -> dict[str, Standardized]:
+    # A point is read as one: swapped axes are put back, zeros and points outside Changzhou emptied, each
+    # with a warning, where two items read alone would refuse the record for a range.
+    if manifest.coordinates is None:
+        return {}
+    longitude, latitude = manifest.coordinates
+    lon, lat = standardize_coordinates(
+        _raw_column(raw, manifest.items[longitude].column), _raw_column(raw, manifest.items[latitude].column)
+    )
+    return {longitude: lon, latitude: lat}
+
+
+def _is_empty(column: pd.Series) -> pd.Series:
+    return column.map(lambda v: clean_value(v) is None).astype(bool)
+
+
+def _refused(issues: pd.Series) -> pd.Series:
+    return issues.map(lambda code: code is not None and issue_kind(code).is_error).astype(bool)
+
+
+def _as_kept(
+    item: Item, source: ItemSource, manifest: Manifest, raw: pd.DataFrame, result: Standardized
+) -> Standardized:
+    """An item's standardized values with the findings its record answers for."""
+    values, issues = result.values, result.issues
+    if not issues.notna().any():
+        return result
+    if not item.required:
+        # An optional item may be left empty (or hold a null stand-in): a standardizer that refuses an
+        # empty value (uscc.missing) speaks for required items. Warnings (coord.zero) stay.
+        issues = issues.where(~(_refused(issues) & _is_empty(_raw_column(raw, source.column))), None)
+    if manifest.from_unique_match(source.column):
+        # A value found by matching a name is a best effort: one that cannot be used leaves the item empty
+        # with a warning, and the record is not refused for another table's data.
+        refused = _refused(issues)
+        values, issues = values.where(~refused, None), issues.where(~refused, UNUSABLE_MATCH)
+    return Standardized(values=values.astype(object), issues=issues.astype(object))
 
 
 def standardize_records(
@@ -136,9 +202,13 @@ def standardize_records(
         index=raw.index,
     )
     findings = _record_findings(manifest, raw)
+    points = _coordinates(manifest, raw)
     for item in resource.items:
         source = manifest.items[item.name]
-        result = standardize_item(item, source, raw, catalog)
+        standardized = (
+            points[item.name] if item.name in points else standardize_item(item, source, raw, catalog)
+        )
+        result = _as_kept(item, source, manifest, raw, standardized)
         records[item.name] = result.values
         has_issue = result.issues.notna()
         if has_issue.any():

@@ -16,7 +16,12 @@ from catalog import Catalog, CatalogError
 
 @dataclass(frozen=True)
 class SourceTable:
-    """One legacy table taking part in a source, under a short alias."""
+    """One legacy table taking part in a source, under a short alias.
+
+    `presence` names the column that is null when no row was joined and the issue that raises; with
+    `when_referenced` it applies only to records whose join columns hold a reference. A `unique_match`
+    table is joined on a column that is no key (a name): only a value exactly one live row carries joins.
+    """
 
     alias: str
     table: str
@@ -25,6 +30,11 @@ class SourceTable:
     change_column: str | None = None
     soft_delete: dict[str, Any] | None = None
     presence: dict[str, Any] | None = None
+    unique_match: bool = False
+
+    def references(self) -> list[str]:
+        """The extracted columns of other tables this table is joined by ("alias.COLUMN")."""
+        return list(self.join.values())
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,8 @@ class Manifest:
     items: dict[str, ItemSource]
     lookback: dt.timedelta
     attributes: Attributes | None = None
+    # (longitude item, latitude item) read together as one point, when the source has one.
+    coordinates: tuple[str, str] | None = None
 
     @property
     def primary(self) -> SourceTable:
@@ -91,6 +103,11 @@ class Manifest:
         """The partition column values that feed any of `resources`."""
         return sorted(v for v, r in self.partition_resources.items() if r in resources)
 
+    def from_unique_match(self, label: str) -> bool:
+        """Whether the extracted column `label` ("alias.COLUMN") comes from a `unique_match` table."""
+        table = self.tables.get(label.split(".", 1)[0])
+        return table is not None and table.unique_match
+
     def change_labels(self) -> list[str]:
         """Extracted columns holding each joined table's change timestamp."""
         return [f"{t.alias}.{t.change_column}" for t in self.tables.values() if t.change_column]
@@ -100,9 +117,17 @@ class ManifestError(CatalogError):
     """A manifest is malformed or disagrees with the catalogue; the message names the file and field."""
 
 
+MATCH_KINDS = ("unique",)
+# Record ids are VARCHAR(64) in the curated and exchange databases; legacy keys are VARCHAR(32).
+RECORD_ID_PREFIX_MAX = 8
+
+
 def _table(path: Path, alias: str, raw: dict[str, Any]) -> SourceTable:
     if "table" not in raw or "columns" not in raw:
         raise ManifestError(f"{path}: tables.{alias} needs 'table' and 'columns'")
+    match = raw.get("match")
+    if match is not None and match not in MATCH_KINDS:
+        raise ManifestError(f"{path}: tables.{alias}.match is {match!r}, not one of {', '.join(MATCH_KINDS)}")
     return SourceTable(
         alias=alias,
         table=raw["table"],
@@ -111,7 +136,42 @@ def _table(path: Path, alias: str, raw: dict[str, Any]) -> SourceTable:
         change_column=raw.get("change_column"),
         soft_delete=raw.get("soft_delete"),
         presence=raw.get("presence"),
+        unique_match=match == "unique",
     )
+
+
+def _items(data: dict[str, Any]) -> dict[str, ItemSource]:
+    # An attribute item feeds the catalogue item of its name unless `items` maps that item otherwise.
+    attributes = data.get("attributes") or {}
+    items = {name: ItemSource(column=f"attr.{name}") for name in attributes.get("items", {})}
+    for name, spec in data["items"].items():
+        items[name] = ItemSource(
+            column=spec["from"], address=tuple(spec.get("address", ())), parser=spec.get("parser")
+        )
+    return items
+
+
+def _check(path: Path, manifest: Manifest) -> None:
+    """Refuse what the loader can read but a run cannot use, naming the file and field."""
+    if manifest.key_table not in manifest.tables:
+        raise ManifestError(f"{path}: key.table {manifest.key_table!r} is not one of the tables")
+    for item in manifest.coordinates or ():
+        if item not in manifest.items:
+            raise ManifestError(f"{path}: coordinates names {item!r}, which is not one of the items")
+    if len(manifest.record_id_prefix) > RECORD_ID_PREFIX_MAX:
+        raise ManifestError(
+            f"{path}: record_id_prefix {manifest.record_id_prefix!r} is longer than {RECORD_ID_PREFIX_MAX}"
+        )
+    for table in manifest.tables.values():
+        if not (table.presence or {}).get("when_referenced"):
+            continue
+        for reference in table.references():
+            alias, column = reference.split(".", 1)
+            if alias not in manifest.tables or column not in manifest.tables[alias].columns:
+                # The check reads the reference from the extracted row: it must be one of the columns read.
+                raise ManifestError(
+                    f"{path}: tables.{table.alias}.presence.when_referenced: {reference} is not a column read"
+                )
 
 
 def load_manifest(path: Path) -> Manifest:
@@ -134,12 +194,7 @@ def load_manifest(path: Path) -> Manifest:
                 else {data["resource"]: data["resource"]}
             ),
             tables=tables,
-            items={
-                name: ItemSource(
-                    column=spec["from"], address=tuple(spec.get("address", ())), parser=spec.get("parser")
-                )
-                for name, spec in data["items"].items()
-            },
+            items=_items(data),
             lookback=dt.timedelta(**data.get("change_lookback", {"days": 2})),
             attributes=Attributes(
                 table=attrs["table"],
@@ -150,11 +205,15 @@ def load_manifest(path: Path) -> Manifest:
             )
             if attrs
             else None,
+            coordinates=(
+                (data["coordinates"]["longitude"], data["coordinates"]["latitude"])
+                if "coordinates" in data
+                else None
+            ),
         )
     except KeyError as exc:
         raise ManifestError(f"{path}: field {exc.args[0]!r} is missing") from None
-    if manifest.key_table not in tables:
-        raise ManifestError(f"{path}: key.table {manifest.key_table!r} is not one of the tables")
+    _check(path, manifest)
     return manifest
 
 
@@ -166,10 +225,26 @@ def check_against_catalog(manifest: Manifest, catalog: Catalog) -> list[str]:
             problems.append(f"manifest {manifest.source}: feeds unknown resource {resource_name}")
             continue
         resource = catalog.resources[resource_name]
+        if resource.source != manifest.source:
+            problems.append(
+                f"manifest {manifest.source}: feeds {resource_name}, whose catalogue source is {resource.source}"
+            )
         for item in resource.item_names:
             if item not in manifest.items:
                 problems.append(f"manifest {manifest.source}: item {resource_name}.{item} has no source")
     return problems
+
+
+def prefix_clashes(found: list[Manifest]) -> list[str]:
+    """Record-id prefixes that more than one source uses: their record ids could collide."""
+    sources: dict[str, list[str]] = {}
+    for manifest in found:
+        sources.setdefault(manifest.record_id_prefix, []).append(manifest.source)
+    return [
+        f"record_id_prefix {prefix!r} is used by {', '.join(names)}"
+        for prefix, names in sorted(sources.items())
+        if len(names) > 1
+    ]
 
 
 @cache
@@ -177,6 +252,9 @@ def manifests() -> dict[str, Manifest]:
     """Every shipped manifest, by source name, read once per process."""
     folder = Path(str(importlib_resources.files("schemas"))) / "legacy"
     found = [load_manifest(p) for p in sorted(folder.glob("*.yaml"))]
+    clashes = prefix_clashes(found)
+    if clashes:
+        raise ManifestError(f"{folder}: {'; '.join(clashes)}")
     return {m.source: m for m in found}
 
 

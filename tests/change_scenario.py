@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sandbox.legacy import LEGACY_TABLES
 
 ZS, KZ = LEGACY_TABLES["T_XK_ZS"], LEGACY_TABLES["T_XK_KZ"]
+KHHG = LEGACY_TABLES["T_PX_KHHG"]
 
 
 @dataclass
@@ -83,6 +84,54 @@ def apply_changes(
         conn.execute(ZS.update().where(keys[8] == ZS.c.ZSID).values(XKFW="经营：硫酸（不储存）", GXSJ=None))
         expected.updated.add(prefix + keys[8])
         expected.snapshot_only.add(prefix + keys[8])
+    legacy.dispose()
+    return expected
+
+
+def _quiet_competence_keys(legacy_url: str, curated_url: str, n: int) -> list[str]:
+    # Live certificates that no incremental run re-reads by chance: stamped long before the watermark's
+    # look-back, and linked to no enterprise (whose own GXSJ would bring them along).
+    engine = sa.create_engine(curated_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT sdx_source_key FROM cur_certificate_0701 WHERE sdx_deleted = false")
+        )
+        live = {r[0] for r in rows}
+    engine.dispose()
+    legacy = sa.create_engine(legacy_url)
+    with legacy.connect() as conn:
+        rows = conn.execute(
+            sa.select(KHHG.c.ZMID)
+            .where(
+                KHHG.c.QYID.is_(None), sa.or_(KHHG.c.GXSJ.is_(None), dt.datetime(2026, 1, 1) > KHHG.c.GXSJ)
+            )
+            .order_by(KHHG.c.ZMID)
+        )
+        keys = [r[0] for r in rows if r[0] in live][:n]
+    legacy.dispose()
+    assert len(keys) == n, "the generated database is too small for the scenario"
+    return keys
+
+
+def apply_competence_changes(legacy_url: str, curated_url: str, prefix: str = "KHHG-") -> Expected:
+    """Change three 0701 competence certificates (T_PX_KHHG); return the record ids each change must affect."""
+    keys = _quiet_competence_keys(legacy_url, curated_url, 3)
+    now = dt.datetime(2026, 11, 29, 1, 0)
+    expected = Expected()
+    legacy = sa.create_engine(legacy_url)
+    with legacy.begin() as conn:
+        # Update with GXSJ: the work unit renamed.
+        conn.execute(
+            KHHG.update().where(keys[0] == KHHG.c.ZMID).values(QYMC="常州市更名测试化工有限公司", GXSJ=now)
+        )
+        expected.updated.add(prefix + keys[0])
+        # Soft delete.
+        conn.execute(KHHG.update().where(keys[1] == KHHG.c.ZMID).values(SCBZ="1", GXSJ=now))
+        expected.deleted.add(prefix + keys[1])
+        # Update without GXSJ: only a snapshot run sees it.
+        conn.execute(KHHG.update().where(keys[2] == KHHG.c.ZMID).values(QYMC="常州市未盖戳测试化工有限公司"))
+        expected.updated.add(prefix + keys[2])
+        expected.snapshot_only.add(prefix + keys[2])
     legacy.dispose()
     return expected
 

@@ -6,10 +6,29 @@ import datetime as dt
 
 import sqlalchemy as sa
 
+from catalog import Resource, default_catalog
 from exchange.context import RunContext
 from exchange.pipeline import run_pipeline
 
 LOGICAL = dt.date(2026, 11, 29)
+# HJ_XZQHDM: the city and its six current county-level divisions.
+CURRENT_DIVISIONS = frozenset({"320400", "320402", "320404", "320411", "320412", "320413", "320481"})
+
+
+def type_resources() -> list[Resource]:
+    """The 18 permit and filing types: the catalogue resources that carry a legacy type code, by code."""
+    typed = [r for r in default_catalog().resources.values() if r.permit_type]
+    return sorted(typed, key=lambda r: str(r.permit_type))
+
+
+def exchange_rows(exchange_url: str, table: str) -> list[sa.Row]:
+    """HJ_JLID, HJ_CZLX, HJ_XZQHDM and HJ_XYDW of every row of an exchange table."""
+    engine = sa.create_engine(exchange_url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(sa.text(f"SELECT hj_jlid, hj_czlx, hj_xzqhdm, hj_xydw FROM {table}")))
+    finally:
+        engine.dispose()
 
 
 def _count(url: str, sql: str | sa.Select) -> int:

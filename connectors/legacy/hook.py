@@ -36,6 +36,7 @@ class LegacySupervisionHook(SqlAlchemyHook):
 
     default_conn_name: ClassVar[str] = "legacy_supervision"
     hook_name: ClassVar[str] = "Legacy supervision database"
+    read_only: ClassVar[bool] = True
 
     def read_batches(
         self, stmt: sa.Select, *, timestamp_columns: set[str], batch_size: int = 20_000
@@ -63,3 +64,8 @@ class LegacySupervisionHook(SqlAlchemyHook):
                     for name, col in zip(names, columns, strict=True)
                 ]
                 yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+    def read_rows(self, stmt: sa.Select) -> list[sa.Row]:
+        """All rows of a small query (a batch's attributes, a code table)."""
+        with self.get_conn().connect() as conn:
+            return list(conn.execute(stmt))

@@ -12,7 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from connectors.legacy.query import Window, build_select
+from connectors.legacy.attributes import pivot_attributes
+from connectors.legacy.query import Window, build_attribute_select, build_select
 from exchange import settings, staging, state
 from exchange.context import RunContext, shanghai_now
 from exchange.faults import crash_point
@@ -104,6 +105,7 @@ def extract_source(ctx: RunContext, source: str, resources: list[str] | None = N
             stmt, timestamp_columns=set(change_labels), batch_size=settings.batch_size()
         )
         for batch in batches:
+            batch = _with_attributes(ctx, manifest, batch)
             rows, keys = _changed_rows(ctx, manifest, resources, batch, change_labels, curated)
             staged.write(rows, keys)
             read, passed = read + batch.num_rows, passed + rows.num_rows
@@ -128,6 +130,20 @@ def extract_source(ctx: RunContext, source: str, resources: list[str] | None = N
     }  # fmt: skip
     staging.write_json(staging.path(ctx.run_id, source, "extract.json"), result)
     return result
+
+
+def _with_attributes(ctx: RunContext, manifest: Manifest, batch: pa.RecordBatch) -> pa.RecordBatch:
+    # The batch's attribute rows, folded into one column per item beside the joined columns.
+    if manifest.attributes is None or batch.num_rows == 0:
+        return batch
+    keys = [str(k) for k in batch.column(batch.schema.get_field_index(manifest.key_label)).to_pylist()]
+    rows = []
+    # SQLite binds at most 32,766 parameters per statement; other databases take larger lists.
+    for start in range(0, len(keys), 30_000):
+        rows += ctx.legacy.read_rows(build_attribute_select(manifest, keys[start : start + 30_000]))
+    for label, values in pivot_attributes(manifest.attributes, rows, keys).items():
+        batch = batch.append_column(label, values)
+    return batch
 
 
 def _changed_rows(

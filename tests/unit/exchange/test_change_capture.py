@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
-from change_scenario import apply_changes, exchange_versions, new_versions
+from change_scenario import apply_changes, apply_competence_changes, exchange_versions, new_versions
 from pipeline_checks import LOGICAL
 
 from exchange.context import RunContext
@@ -100,3 +100,33 @@ def test_full_refresh_turns_hard_deleted_rows_into_deletes(loaded):
     stats = _run("run-2", "full")
     assert stats["curate"]["deleted"] == 1
     assert new_versions(before, exchange_versions(loaded["exchange"], "ex_xk_0101")) == {"XKZ-" + key: "D"}
+
+
+def _run_0701(run_id: str, mode: str) -> None:
+    run_pipeline(RunContext(run_id=run_id, logical_date=LOGICAL, mode=mode), ["certificate_0701"])
+
+
+def test_competence_certificate_changes_are_delivered_exactly_once(tmp_path, use_connections):
+    # A one-resource source (T_PX_KHHG): the stamped changes go incrementally, the unstamped one by snapshot.
+    urls = {name: f"sqlite:///{tmp_path / name}.db" for name in ("legacy", "curated", "exchange")}
+    generate_legacy(urls["legacy"], scale=0.05, seed=5)
+    use_connections(
+        legacy_supervision=urls["legacy"], curated=urls["curated"], bigdata_centre=urls["exchange"]
+    )
+    _run_0701("run-1", "incremental")
+    expected = apply_competence_changes(urls["legacy"], urls["curated"])
+    before = exchange_versions(urls["exchange"], "ex_zm_0701")
+
+    _run_0701("run-2", "incremental")
+    after_incremental = exchange_versions(urls["exchange"], "ex_zm_0701")
+    stamped = expected.updated - expected.snapshot_only
+    assert new_versions(before, after_incremental) == {r: "U" for r in stamped} | {
+        r: "D" for r in expected.deleted
+    }
+
+    _run_0701("run-3", "snapshot")
+    after_snapshot = exchange_versions(urls["exchange"], "ex_zm_0701")
+    assert new_versions(after_incremental, after_snapshot) == {r: "U" for r in expected.snapshot_only}
+
+    _run_0701("run-4", "snapshot")
+    assert new_versions(after_snapshot, exchange_versions(urls["exchange"], "ex_zm_0701")) == {}

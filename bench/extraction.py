@@ -1,0 +1,153 @@
+"""Extraction from the legacy database: rows per second and peak memory, full and incremental.
+
+Usage: python bench/extraction.py --legacy-url URL --label s1 [--change-share 0.01] [--batch-size N]
+
+Three phases, each in a fresh process so that its peak memory is its own:
+  full         every manifest's source read in full mode into staging (the watermarks it justifies kept)
+  touch        watermarks set from the full phase, then `--change-share` of each source's primary rows
+               stamped with a new GXSJ, as a night of clerks' edits would
+  incremental  every source read again in incremental mode
+Writes bench/results/extraction-<date>-<label>.json and prints a summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def _environment(work: Path, legacy_url: str) -> None:
+    conns = {"legacy_supervision": legacy_url, "curated": f"sqlite:///{work / 'curated.db'}"}
+    for conn_id, url in conns.items():
+        os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(
+            {"conn_type": "generic", "extra": {"sqlalchemy_url": url}}
+        )
+    os.environ["SDX_HOME"] = str(work / "home")
+
+
+def _extract_all(run_id: str, mode: str) -> dict:
+    from exchange import state
+    from exchange.context import RunContext
+    from exchange.steps.extract import extract_source
+    from schemas.manifest import manifests
+
+    ctx = RunContext(run_id=run_id, logical_date=dt.date(2026, 11, 29), mode=mode)
+    state.create_all(ctx.curated.get_conn(), ctx.catalog.resources.values())
+    started, sources = time.perf_counter(), {}
+    for name, manifest in manifests().items():
+        result = extract_source(ctx, name, manifest.resources())
+        sources[name] = {
+            "rows_read": result["rows_read"],
+            "seconds": result["seconds"],
+            "changed_until": result["changed_until"],
+        }
+    seconds = time.perf_counter() - started
+    rows = sum(s["rows_read"] for s in sources.values())
+    return {
+        "mode": mode, "seconds": round(seconds, 2), "rows": rows, "rows_per_second": round(rows / seconds),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), "sources": sources,
+    }  # fmt: skip
+
+
+def _touch(share: float, full: dict) -> dict:
+    import sqlalchemy as sa
+
+    from exchange import state
+    from exchange.context import RunContext, shanghai_now
+    from schemas.manifest import manifests
+
+    ctx = RunContext(run_id="bench-touch", logical_date=dt.date(2026, 11, 29))
+    stamp, touched = shanghai_now(), {}
+    with ctx.curated.get_conn().begin() as conn:
+        for name, manifest in manifests().items():
+            until = full["sources"][name]["changed_until"]
+            for resource_name in manifest.resources():
+                state.move_watermark(
+                    conn, resource_name, dt.datetime.fromisoformat(str(until)), "bench-full", stamp
+                )
+    legacy = ctx.legacy.get_conn()
+    for name, manifest in manifests().items():
+        table = manifest.primary
+        clause = sa.table(table.table, sa.column(manifest.key_column), sa.column(table.change_column))
+        with legacy.connect() as conn:
+            keys = [
+                k
+                for (k,) in conn.execute(
+                    sa.select(clause.c[manifest.key_column]).order_by(clause.c[manifest.key_column])
+                )
+            ]
+        chosen = keys[:: max(1, round(1 / share))]
+        with legacy.begin() as conn:
+            for start in range(0, len(chosen), 1000):
+                conn.execute(
+                    clause.update()
+                    .where(clause.c[manifest.key_column].in_(chosen[start : start + 1000]))
+                    .values({table.change_column: stamp})
+                )
+        touched[name] = len(chosen)
+    return {"touched": touched}
+
+
+def _phase(args: argparse.Namespace) -> None:
+    _environment(Path(args.work), args.legacy_url)
+    if args.batch_size:
+        os.environ["SDX_BATCH_SIZE"] = str(args.batch_size)
+    if args.phase == "touch":
+        result = _touch(args.change_share, json.loads(Path(args.work, "full.json").read_text()))
+    else:
+        result = _extract_all(f"bench-{args.phase}", "full" if args.phase == "full" else "incremental")
+    Path(args.work, f"{args.phase}.json").write_text(json.dumps(result, default=str))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--legacy-url", required=True)
+    parser.add_argument("--label", required=True)
+    parser.add_argument("--change-share", type=float, default=0.01)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--phase", choices=["full", "touch", "incremental"], help=argparse.SUPPRESS)
+    parser.add_argument("--work", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        _phase(args)
+        return 0
+    work = Path(tempfile.mkdtemp(prefix="sdx-bench-extract-"))
+    phases = {}
+    for phase in ("full", "touch", "incremental"):
+        cmd = [sys.executable, __file__, "--legacy-url", args.legacy_url, "--label", args.label, "--phase", phase,
+               "--work", str(work), "--change-share", str(args.change_share)]  # fmt: skip
+        if args.batch_size:
+            cmd += ["--batch-size", str(args.batch_size)]
+        subprocess.run(cmd, check=True)
+        phases[phase] = json.loads((work / f"{phase}.json").read_text())
+    record = {
+        "benchmark": "extraction", "label": args.label, "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "legacy": args.legacy_url.split("://", 1)[0], "batch_size": args.batch_size or 20000, **phases,
+        "incremental_over_full": round(phases["incremental"]["seconds"] / phases["full"]["seconds"], 3),
+    }  # fmt: skip
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"extraction-{dt.date.today().isoformat()}-{args.label}.json"
+    out.write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    for phase in ("full", "incremental"):
+        p = phases[phase]
+        print(
+            f"{args.label} {phase:<12} {p['rows']:>10,} rows {p['seconds']:>8.1f} s {p['rows_per_second']:>9,} rows/s  peak {p['peak_rss_mib']:,.0f} MiB"
+        )
+    print(f"incremental / full = {record['incremental_over_full']}; written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""The manifest format: what the loader derives, and what it refuses with the file and field named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from schemas.manifest import ManifestError, load_manifest, manifests, prefix_clashes
+
+SHIPPED = Path(__file__).resolve().parents[3] / "schemas" / "legacy"
+
+
+def _edited(tmp_path: Path, source: str, edit) -> Path:
+    data = yaml.safe_load((SHIPPED / f"{source}.yaml").read_text(encoding="utf-8"))
+    edit(data)
+    path = tmp_path / f"{source}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_each_attribute_item_feeds_the_catalogue_item_of_its_name():
+    permits = manifests()["permits"]
+    assert permits.attributes is not None
+    for item in permits.attributes.items:
+        assert permits.items[item].column == f"attr.{item}"
+
+
+def test_shipped_sources_have_short_distinct_record_id_prefixes():
+    found = list(manifests().values())
+    assert prefix_clashes(found) == []
+    assert all(0 < len(m.record_id_prefix) <= 8 for m in found)
+
+
+def test_a_prefix_two_sources_share_is_a_clash(tmp_path: Path):
+    copy = load_manifest(_edited(tmp_path, "emergency_plans", lambda d: d.update(source="plans_copy")))
+    assert prefix_clashes([*manifests().values(), copy]) == [
+        "record_id_prefix 'YJYA-' is used by emergency_plans, plans_copy"
+    ]
+
+
+def test_a_long_record_id_prefix_is_refused(tmp_path: Path):
+    path = _edited(tmp_path, "major_hazards", lambda d: d.update(record_id_prefix="ZDWXY-LONG-"))
+    with pytest.raises(ManifestError, match="record_id_prefix"):
+        load_manifest(path)
+
+
+def test_a_presence_check_on_references_needs_the_reference_read(tmp_path: Path):
+    def drop_qyid(data: dict) -> None:
+        data["tables"]["khhg"]["columns"].remove("QYID")
+
+    with pytest.raises(ManifestError, match=r"presence\.when_referenced: khhg\.QYID"):
+        load_manifest(_edited(tmp_path, "competence_certificates", drop_qyid))
+
+
+def test_an_unknown_match_kind_is_refused(tmp_path: Path):
+    path = _edited(
+        tmp_path, "special_operation_certificates", lambda d: d["tables"]["qy"].update(match="fuzzy")
+    )
+    with pytest.raises(ManifestError, match=r"tables\.qy\.match"):
+        load_manifest(path)
+
+
+def test_coordinates_must_name_items(tmp_path: Path):
+    path = _edited(tmp_path, "major_hazards", lambda d: d["coordinates"].update(latitude="lat"))
+    with pytest.raises(ManifestError, match="coordinates names 'lat'"):
+        load_manifest(path)
