@@ -30,6 +30,7 @@ demo: venv  ## Generate a demo legacy DB (SQLite), run nightly_sync through Airf
 
 lint: venv  ## ruff (lint, with Airflow AIR and security S rules)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: venv  ## mypy on the packages
 	$(BIN)/mypy

@@ -79,6 +79,8 @@ def test_backfill_without_a_window_is_refused_before_anything_runs(capsys):
     import pytest
 
     with pytest.raises(SystemExit) as exit_info:
-        main(["extract", "--run-id", "x", "--source", "permits", "--mode", "backfill", "--since", "2020-01-01"])
+        main(
+            ["extract", "--run-id", "x", "--source", "permits", "--mode", "backfill", "--since", "2020-01-01"]
+        )
     assert exit_info.value.code == 2
     assert "--mode backfill needs a window" in capsys.readouterr().err
