@@ -86,6 +86,8 @@ def deliver_resource(
     the exchange database skips them as unchanged digests, so nothing is written twice.
     """
     resource = ctx.catalog.resource(resource_name)
+    if RECEIVER not in resource.receivers:
+        return {"skipped": f"{resource_name} is not shared with {RECEIVER}", "sent": 0}
     if (
         state.step_stats(ctx.curated.get_conn(), ctx.run_id)
         .get(resource_name, {})

@@ -82,3 +82,11 @@ def test_too_many_quarantined_records_hold_the_resource(tmp_path, use_connection
     # With the shipped limits the same data goes through.
     stats = run_pipeline(RunContext(run_id="run-2", logical_date=LOGICAL), ["permit_0101"])["permit_0101"]
     assert not stats["curate"].get("held") and stats["curate"]["inserted"] > 0
+
+
+def test_a_resource_not_shared_with_the_centre_is_not_delivered_there(tmp_path, use_connections):
+    from exchange.steps.deliver_exchange_db import deliver_resource
+
+    use_connections(curated=f"sqlite:///{tmp_path / 'c.db'}")
+    result = deliver_resource(RunContext(run_id="r", logical_date=LOGICAL), "enterprises")
+    assert result["sent"] == 0 and "not shared" in result["skipped"]
