@@ -33,12 +33,17 @@ class QualityGate:
 
     max_quarantined_share: float
     max_drop_share: float
+    min_rows: int = 100
 
     @classmethod
     def of(cls, resource: Resource, settings: dict[str, Any]) -> QualityGate:
         """The limits for `resource`: the catalogue's, overridden by the resource's own."""
         limits = {**settings.get("quality_gate", {}), **resource.metadata.get("quality_gate", {})}
-        return cls(float(limits.get("max_quarantined_share", 0.3)), float(limits.get("max_drop_share", 0.1)))
+        return cls(
+            float(limits.get("max_quarantined_share", 0.3)),
+            float(limits.get("max_drop_share", 0.1)),
+            int(limits.get("min_rows", 100)),
+        )
 
 
 def _bound_column(check: RuleCheck) -> str:
@@ -156,9 +161,10 @@ def validate_with_gx(
     resource: Resource, checks: list[RuleCheck], records: pd.DataFrame, gate: QualityGate | None = None
 ) -> SuiteResult:
     """Validate a batch with the resource's suite on an ephemeral GX context (no files, no network)."""
-    return _validate(
-        resource.name, validation_frame(records, checks), lambda: build_suite(resource, checks, gate)
-    )
+    frame = validation_frame(records, checks)
+    if gate is not None and len(frame) < gate.min_rows:
+        gate = None  # too few records for a share to mean anything
+    return _validate(resource.name, frame, lambda: build_suite(resource, checks, gate))
 
 
 def validate_read_count(

@@ -41,3 +41,11 @@ def test_nightly_sync_runs_end_to_end(airflow_db, tmp_path, use_connections):
         delivered = conn.execute(sa.text("SELECT COUNT(*) FROM ex_xk_0101 WHERE hj_czlx <> 'D'")).scalar_one()
     assert live > 0 and delivered == live
     assert status == "success"
+
+    # The next night: an incremental run over the same data succeeds and writes nothing new.
+    with exchange.connect() as conn:
+        pushes = conn.execute(sa.text("SELECT COUNT(*) FROM ex_tsrz")).scalar_one()
+    again = dag.test(logical_date=pendulum.datetime(2026, 11, 30, 2, tz="Asia/Shanghai"))
+    assert again.state == "success"
+    with exchange.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM ex_tsrz")).scalar_one() == pushes

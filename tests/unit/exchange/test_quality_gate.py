@@ -90,3 +90,18 @@ def test_a_resource_not_shared_with_the_centre_is_not_delivered_there(tmp_path, 
     use_connections(curated=f"sqlite:///{tmp_path / 'c.db'}")
     result = deliver_resource(RunContext(run_id="r", logical_date=LOGICAL), "enterprises")
     assert result["sent"] == 0 and "not shared" in result["skipped"]
+
+
+def test_a_small_batch_is_not_judged_by_its_share(tmp_path, use_connections):
+    urls = _loaded(tmp_path, use_connections)
+    catalog = default_catalog()
+    strict = dataclasses.replace(
+        catalog,
+        settings={**catalog.settings, "quality_gate": {"max_quarantined_share": 0.01, "min_rows": 10_000}},
+    )
+    stats = run_pipeline(RunContext(run_id="run-1", logical_date=LOGICAL, catalog=strict), ["permit_0101"])[
+        "permit_0101"
+    ]
+    assert stats["standardize"]["quarantined"] > 0
+    assert not stats["curate"].get("held")
+    assert _scalar(urls["curated"], "SELECT COUNT(*) FROM cur_permit_0101") > 0
