@@ -44,16 +44,16 @@ def _pending(conn: sa.Connection, resource: Resource) -> Iterator[sa.Row]:
     yield from conn.execute(stmt)
 
 
-def _row(resource: Resource, provider_default: str, rec: sa.Row) -> ExchangeRow:
+def _row(resource: Resource, provider: dict[str, str], rec: sa.Row) -> ExchangeRow:
+    # A record without its own division or issuing authority is the providing bureau's (catalog.yaml).
     settings = resource.receivers[RECEIVER]
     data = {name: getattr(rec, name) for name in resource.item_names}
-    provider = data.get(settings.get("provider_item", "fzjgdm")) or provider_default
     return ExchangeRow(
         record_id=rec.record_id,
         digest=rec.sdx_digest,
         deleted=bool(rec.sdx_deleted),
-        division=data.get(settings.get("division_item", "xzqhdm")) or "320400",
-        provider=provider,
+        division=data.get(settings.get("division_item", "xzqhdm")) or provider["division"],
+        provider=data.get(settings.get("provider_item", "fzjgdm")) or provider["code"],
         data=data,
     )
 
@@ -101,7 +101,7 @@ def deliver_resource(
         return held
     exchange = exchange or ExchangeDatabaseHook()
     exchange.create_tables([resource])
-    provider_default = ctx.catalog.settings["provider"]["code"]
+    provider = ctx.catalog.settings["provider"]
     clock = time.monotonic()
     totals = {"sent": 0, "inserted": 0, "updated": 0, "deleted": 0, "unchanged": 0, "batches": 0}
     engine = ctx.curated.get_conn()
@@ -110,9 +110,7 @@ def deliver_resource(
     for start in range(0, len(pending), BATCH_ROWS):
         chunk = pending[start : start + BATCH_ROWS]
         batch_id = f"{exchange.table(resource).name}-{shanghai_now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:12]}"
-        outcome = exchange.write_batch(
-            resource, batch_id, [_row(resource, provider_default, r) for r in chunk]
-        )
+        outcome = exchange.write_batch(resource, batch_id, [_row(resource, provider, r) for r in chunk])
         written = set(outcome.written)
         with engine.begin() as conn:
             _record_ledger(
