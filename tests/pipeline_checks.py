@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -31,13 +32,24 @@ def exchange_rows(exchange_url: str, table: str) -> list[sa.Row]:
         engine.dispose()
 
 
-def _count(url: str, sql: str | sa.Select) -> int:
+def scalar(url: str, sql: str | sa.Select) -> Any:
+    """The single value a query returns, on a database of its own engine (disposed after)."""
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            return int(conn.execute(sa.text(sql) if isinstance(sql, str) else sql).scalar_one())
+            return conn.execute(sa.text(sql) if isinstance(sql, str) else sql).scalar_one()
     finally:
         engine.dispose()
+
+
+def _count(url: str, sql: str | sa.Select) -> int:
+    return int(scalar(url, sql))
+
+
+def watermark(curated_url: str, resource: str = "permit_0101") -> dt.datetime:
+    """A resource's watermark (SQLite returns it as text)."""
+    value = scalar(curated_url, f"SELECT changed_until FROM sdx_watermark WHERE resource = '{resource}'")
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
 
 
 def run_twice_and_check(legacy_url: str, curated_url: str, exchange_url: str) -> None:

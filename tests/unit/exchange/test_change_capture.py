@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 from change_scenario import apply_changes, apply_competence_changes, exchange_versions, new_versions
-from pipeline_checks import LOGICAL
+from pipeline_checks import LOGICAL, watermark
 
 from exchange.context import RunContext
 from exchange.pipeline import run_pipeline
@@ -25,16 +25,6 @@ def loaded(tmp_path, use_connections):
     return urls
 
 
-def _watermark(curated_url: str) -> dt.datetime:
-    engine = sa.create_engine(curated_url)
-    with engine.connect() as conn:
-        value = conn.execute(
-            sa.text("SELECT changed_until FROM sdx_watermark WHERE resource = 'permit_0101'")
-        ).scalar_one()
-    engine.dispose()
-    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
-
-
 def _run(run_id: str, mode: str) -> dict:
     return run_pipeline(RunContext(run_id=run_id, logical_date=LOGICAL, mode=mode), ["permit_0101"])[
         "permit_0101"
@@ -42,7 +32,7 @@ def _run(run_id: str, mode: str) -> dict:
 
 
 def test_snapshot_run_delivers_exactly_every_kind_of_change(loaded):
-    expected = apply_changes(loaded["legacy"], loaded["curated"], _watermark(loaded["curated"]))
+    expected = apply_changes(loaded["legacy"], loaded["curated"], watermark(loaded["curated"]))
     before = exchange_versions(loaded["exchange"], "ex_xk_0101")
 
     stats = _run("run-2", "snapshot")
@@ -65,7 +55,7 @@ def test_snapshot_run_delivers_exactly_every_kind_of_change(loaded):
 
 
 def test_incremental_run_sees_stamped_changes_and_the_snapshot_the_rest(loaded):
-    expected = apply_changes(loaded["legacy"], loaded["curated"], _watermark(loaded["curated"]))
+    expected = apply_changes(loaded["legacy"], loaded["curated"], watermark(loaded["curated"]))
     before = exchange_versions(loaded["exchange"], "ex_xk_0101")
 
     _run("run-2", "incremental")
@@ -80,9 +70,9 @@ def test_incremental_run_sees_stamped_changes_and_the_snapshot_the_rest(loaded):
 
 
 def test_future_timestamp_does_not_move_the_watermark_past_now(loaded):
-    apply_changes(loaded["legacy"], loaded["curated"], _watermark(loaded["curated"]))
+    apply_changes(loaded["legacy"], loaded["curated"], watermark(loaded["curated"]))
     _run("run-2", "incremental")
-    assert _watermark(loaded["curated"]) <= dt.datetime.now() + dt.timedelta(hours=9)
+    assert watermark(loaded["curated"]) <= dt.datetime.now() + dt.timedelta(hours=9)
 
 
 def test_full_refresh_turns_hard_deleted_rows_into_deletes(loaded):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from change_scenario import apply_changes
-from pipeline_checks import LOGICAL
+from pipeline_checks import LOGICAL, watermark
 
 from exchange.context import RunContext
 from exchange.pipeline import run_pipeline
@@ -100,7 +100,9 @@ def test_killed_run_then_rerun_equals_a_run_that_never_crashed(loaded_template, 
         _copy(loaded_template, tmp_path / "crashed"),
     )
     for folder in (reference, crashed):
-        apply_changes(_urls(folder)["legacy"], _urls(folder)["curated"], watermark=_watermark(folder))
+        apply_changes(
+            _urls(folder)["legacy"], _urls(folder)["curated"], watermark=watermark(_urls(folder)["curated"])
+        )
 
     assert _sdx_run(reference, "run-2", "snapshot").returncode == 0
 
@@ -114,18 +116,6 @@ def test_killed_run_then_rerun_equals_a_run_that_never_crashed(loaded_template, 
     expected, actual = _state(reference), _state(crashed)
     for part in ("curated", "exchange", "ledger", "quarantine", "pushed_rows"):
         assert actual[part] == expected[part], f"{part} differs after a crash at {point}"
-
-
-def _watermark(folder: Path):
-    import datetime as dt
-
-    engine = sa.create_engine(_urls(folder)["curated"])
-    with engine.connect() as conn:
-        value = conn.execute(
-            sa.text("SELECT changed_until FROM sdx_watermark WHERE resource = 'permit_0101'")
-        ).scalar_one()
-    engine.dispose()
-    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
 
 
 def test_in_process_rerun_of_the_same_run_id_is_harmless(tmp_path, use_connections):

@@ -6,7 +6,7 @@ import dataclasses
 
 import sqlalchemy as sa
 from change_scenario import exchange_versions
-from pipeline_checks import LOGICAL
+from pipeline_checks import LOGICAL, scalar
 
 from catalog import default_catalog
 from exchange.cli import main
@@ -24,19 +24,11 @@ def _loaded(tmp_path, use_connections) -> dict[str, str]:
     return urls
 
 
-def _scalar(url: str, sql: str):
-    engine = sa.create_engine(url)
-    with engine.connect() as conn:
-        value = conn.execute(sa.text(sql)).scalar_one()
-    engine.dispose()
-    return value
-
-
 def test_a_half_truncated_source_is_held_not_deleted(tmp_path, use_connections, capsys):
     urls = _loaded(tmp_path, use_connections)
     run_pipeline(RunContext(run_id="run-1", logical_date=LOGICAL), ["permit_0101"])
-    live = _scalar(urls["curated"], "SELECT COUNT(*) FROM cur_permit_0101 WHERE sdx_deleted = 0")
-    watermark = _scalar(urls["curated"], "SELECT changed_until FROM sdx_watermark")
+    live = scalar(urls["curated"], "SELECT COUNT(*) FROM cur_permit_0101 WHERE sdx_deleted = 0")
+    watermark = scalar(urls["curated"], "SELECT changed_until FROM sdx_watermark")
     before = exchange_versions(urls["exchange"], "ex_xk_0101")
 
     legacy = sa.create_engine(urls["legacy"])
@@ -60,10 +52,10 @@ def test_a_half_truncated_source_is_held_not_deleted(tmp_path, use_connections, 
     out, err = capsys.readouterr()
     assert code == 1 and "quality gate held back permit_0101" in err
     assert "HELD by the quality gate: count:rows_read" in out
-    assert _scalar(urls["curated"], "SELECT COUNT(*) FROM cur_permit_0101 WHERE sdx_deleted = 0") == live
+    assert scalar(urls["curated"], "SELECT COUNT(*) FROM cur_permit_0101 WHERE sdx_deleted = 0") == live
     assert exchange_versions(urls["exchange"], "ex_xk_0101") == before, "nothing was delivered"
-    assert _scalar(urls["curated"], "SELECT status FROM sdx_run WHERE run_id = 'run-2'") == "held"
-    assert _scalar(urls["curated"], "SELECT changed_until FROM sdx_watermark") == watermark
+    assert scalar(urls["curated"], "SELECT status FROM sdx_run WHERE run_id = 'run-2'") == "held"
+    assert scalar(urls["curated"], "SELECT changed_until FROM sdx_watermark") == watermark
 
 
 def test_too_many_quarantined_records_hold_the_resource(tmp_path, use_connections):
@@ -78,7 +70,7 @@ def test_too_many_quarantined_records_hold_the_resource(tmp_path, use_connection
     assert stats["curate"]["held"] is True
     assert any(reason.startswith("share:quarantined") for reason in stats["curate"]["reasons"])
     assert stats["deliver:bigdata_centre"]["held"] is True
-    assert _scalar(urls["curated"], "SELECT COUNT(*) FROM cur_permit_0101") == 0
+    assert scalar(urls["curated"], "SELECT COUNT(*) FROM cur_permit_0101") == 0
     # With the shipped limits the same data goes through.
     stats = run_pipeline(RunContext(run_id="run-2", logical_date=LOGICAL), ["permit_0101"])["permit_0101"]
     assert not stats["curate"].get("held") and stats["curate"]["inserted"] > 0
@@ -104,4 +96,4 @@ def test_a_small_batch_is_not_judged_by_its_share(tmp_path, use_connections):
     ]
     assert stats["standardize"]["quarantined"] > 0
     assert not stats["curate"].get("held")
-    assert _scalar(urls["curated"], "SELECT COUNT(*) FROM cur_permit_0101") > 0
+    assert scalar(urls["curated"], "SELECT COUNT(*) FROM cur_permit_0101") > 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from pipeline_checks import LOGICAL
+from pipeline_checks import LOGICAL, scalar
 
 from exchange.cli import main
 from sandbox.legacy import LEGACY_TABLES, generate_legacy
@@ -20,14 +20,6 @@ def _steps(run_id: str, *mode: str) -> None:
         assert main([step, *common, "--resource", "permit_0101"]) == 0
 
 
-def _scalar(url: str, sql: str):
-    engine = sa.create_engine(url)
-    with engine.connect() as conn:
-        value = conn.execute(sa.text(sql)).scalar_one()
-    engine.dispose()
-    return value
-
-
 def test_steps_one_by_one_then_a_backfill_window(tmp_path, use_connections, capsys):
     urls = {name: f"sqlite:///{tmp_path / name}.db" for name in ("legacy", "curated", "exchange")}
     generate_legacy(urls["legacy"], scale=0.03, seed=4)
@@ -36,14 +28,14 @@ def test_steps_one_by_one_then_a_backfill_window(tmp_path, use_connections, caps
     )
 
     _steps("steps-1")
-    live = _scalar(urls["curated"], "SELECT COUNT(*) FROM cur_permit_0101 WHERE sdx_deleted = 0")
+    live = scalar(urls["curated"], "SELECT COUNT(*) FROM cur_permit_0101 WHERE sdx_deleted = 0")
     assert live > 0
-    assert _scalar(urls["exchange"], "SELECT COUNT(*) FROM ex_xk_0101") == live
-    watermark = _scalar(urls["curated"], "SELECT changed_until FROM sdx_watermark")
+    assert scalar(urls["exchange"], "SELECT COUNT(*) FROM ex_xk_0101") == live
+    watermark = scalar(urls["curated"], "SELECT changed_until FROM sdx_watermark")
     assert '"rows_read"' in capsys.readouterr().out, "each step prints its result"
 
     # A row re-stamped inside an old window: the backfill of that window picks it up, nothing else moves.
-    key = _scalar(
+    key = scalar(
         urls["curated"],
         "SELECT sdx_source_key FROM cur_permit_0101 WHERE sdx_deleted = 0 ORDER BY record_id LIMIT 1",
     )
@@ -55,7 +47,7 @@ def test_steps_one_by_one_then_a_backfill_window(tmp_path, use_connections, caps
             .values(XKFW="经营：甲苯（储存）", GXSJ=dt.datetime(2015, 6, 1, 12))
         )
     legacy.dispose()
-    before = _scalar(urls["exchange"], "SELECT MAX(hj_xh) FROM ex_xk_0101")
+    before = scalar(urls["exchange"], "SELECT MAX(hj_xh) FROM ex_xk_0101")
     _steps(
         "backfill-2015",
         "--mode",
@@ -65,12 +57,11 @@ def test_steps_one_by_one_then_a_backfill_window(tmp_path, use_connections, caps
         "--until",
         "2015-06-02T00:00:00",
     )
-    assert _scalar(urls["exchange"], "SELECT MAX(hj_xh) FROM ex_xk_0101") == before + 1
+    assert scalar(urls["exchange"], "SELECT MAX(hj_xh) FROM ex_xk_0101") == before + 1
     assert (
-        _scalar(urls["exchange"], f"SELECT hj_jlid FROM ex_xk_0101 WHERE hj_xh = {before + 1}")
-        == "XKZ-" + key
+        scalar(urls["exchange"], f"SELECT hj_jlid FROM ex_xk_0101 WHERE hj_xh = {before + 1}") == "XKZ-" + key
     )
-    assert _scalar(urls["curated"], "SELECT changed_until FROM sdx_watermark") == watermark, (
+    assert scalar(urls["curated"], "SELECT changed_until FROM sdx_watermark") == watermark, (
         "a backfill leaves the watermark"
     )
 
