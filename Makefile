@@ -11,7 +11,7 @@ DEMO_SEED ?= 20261129
 PIP_QUIET := 2>&1 | { grep -vE "^(WARNING: Location|DEPRECATION)" || true; }
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint typecheck unit integration browser clean
+.PHONY: help venv demo test lint typecheck unit integration browser compose-schema clean
 
 help:  ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
@@ -51,7 +51,14 @@ browser:  ## Install Debian's chromium and Chinese fonts for the browser tests (
 	  echo "missing; run: sudo apt-get update -qq && sudo apt-get install -y -qq chromium fonts-noto-cjk"; \
 	fi
 
-test: lint typecheck  ## Install, lint, type-check and run every test (integration tests skip without servers)
+# Docker cannot run here: the compose file is tested against the Compose specification's schema instead.
+COMPOSE_SPEC := $(VAR)/compose-spec
+compose-schema: venv  ## Fetch the Compose specification's JSON schema (hash-pinned) for the compose-file test
+	@ls $(COMPOSE_SPEC)/docker_compose-*.whl >/dev/null 2>&1 || { set -o pipefail; \
+	  $(BIN)/pip download -q --no-deps --require-hashes -r tests/deploy/compose-spec-requirements.txt \
+	  -d $(COMPOSE_SPEC) $(PIP_QUIET); }
+
+test: lint typecheck compose-schema  ## Install, lint, type-check and run every test (integration tests skip without servers)
 	$(BIN)/pytest tests
 
 clean:  ## Remove generated files (demo, staging, caches); keeps the virtual environment
