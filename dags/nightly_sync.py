@@ -5,6 +5,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
+from exchange.alerts import RunAlertNotifier, nightly_deadline
 from exchange.orchestration import DEFAULT_ARGS, RUN_MODES, TIMEZONE, curated_asset_uris
 
 
@@ -13,7 +14,9 @@ from exchange.orchestration import DEFAULT_ARGS, RUN_MODES, TIMEZONE, curated_as
     start_date=pendulum.datetime(2026, 1, 1, tz=TIMEZONE),
     catchup=False,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    # A task that fails for good, and a run not done by 06:00, alert the people on duty.
+    default_args={**DEFAULT_ARGS, "on_failure_callback": RunAlertNotifier()},
+    deadline=nightly_deadline(),
     tags=["sdx", "nightly"],
     params={
         "mode": Param("incremental", enum=list(RUN_MODES)),

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from exchange import settings
 from exchange.context import shanghai_now
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -31,6 +32,7 @@ def demo_environment(home: Path) -> dict[str, str]:
         "AIRFLOW_CONN_CURATED": sqlite("curated.db"),
         "AIRFLOW_CONN_BIGDATA_CENTRE": sqlite("exchange.db"),
         "SDX_HOME": str(home),
+        settings.DEADLINE_ALERTS_ENV: "off",
         # Library deprecation chatter is for the project's developers (see `make test`), not the demo's reader.
         "PYTHONWARNINGS": "ignore",
     }

@@ -47,12 +47,29 @@ def test_dag_file_imports_without_errors_or_io(path, no_io):
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.stem)
-def test_dag_has_owner_tags_and_retries(path):
+def test_dag_has_owner_tags_retries_and_alerts(path):
+    from exchange.alerts import RunAlertNotifier
+
     dag = _dagbag(path).dags[path.stem]
     assert dag.tags, "every DAG is tagged"
     for task in dag.tasks:
         assert task.owner and task.owner != "airflow", f"{task.task_id} has no owner"
         assert task.retries >= 2, f"{task.task_id} retries only {task.retries} times"
+        callbacks = task.on_failure_callback or []
+        callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
+        assert any(isinstance(c, RunAlertNotifier) for c in callbacks), (
+            f"{task.task_id} alerts nobody on failure"
+        )
+
+
+def test_nightly_sync_alerts_when_not_done_by_0600():
+    dag = _dagbag(DAGS / "nightly_sync.py").dags["nightly_sync"]
+    alerts = dag.deadline if isinstance(dag.deadline, list) else [dag.deadline]
+    (alert,) = alerts
+    assert type(alert.reference).__name__ == "DagRunLogicalDateDeadline"
+    # 02:00 (the schedule's hour) + the interval = 06:00 Shanghai time.
+    assert dag.timetable.expression.startswith("0 2 ")
+    assert alert.interval.total_seconds() == 4 * 3600
 
 
 def test_nightly_sync_structure():

@@ -8,6 +8,7 @@ import pendulum
 import pytest
 import sqlalchemy as sa
 
+from exchange.settings import DEADLINE_ALERTS_ENV
 from sandbox.legacy import generate_legacy
 
 pytestmark = pytest.mark.airflow
@@ -15,9 +16,10 @@ pytestmark = pytest.mark.airflow
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 
 
-def test_nightly_sync_runs_end_to_end(airflow_db, tmp_path, use_connections):
+def test_nightly_sync_runs_end_to_end(airflow_db, tmp_path, use_connections, monkeypatch):
     from airflow.dag_processing.dagbag import DagBag
 
+    monkeypatch.setenv(DEADLINE_ALERTS_ENV, "off")  # `dag.test()` cannot run Deadline Alerts (settings.py)
     urls = {name: f"sqlite:///{tmp_path / name}.db" for name in ("legacy", "curated", "exchange")}
     generate_legacy(urls["legacy"], scale=0.02, seed=3)
     use_connections(
