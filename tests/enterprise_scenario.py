@@ -198,7 +198,7 @@ def check_enterprise_changes(curated_url: str, expected: EnterpriseChanges) -> N
         # The record holds the canonical row's data (its key is written only when the data differs).
         for item in ("tyshxydm", "qymc", "fddbrdh", "jydz", "xzqhdm"):
             value, wanted = found.at[record_id, item], data[key][item]
-            assert value == wanted or (pd.isna(value) and wanted is None), (record_id, item)
+            assert value == wanted or (pd.isna(value) and wanted is None), (record_id, item, value, wanted)
     for record_id, phone in expected.phones.items():
         assert found.at[record_id, "fddbrdh"] == phone
         assert found.at[record_id, "sdx_source_key"] == expected.canonical[record_id]

@@ -341,7 +341,9 @@ def group_records(
             "warnings": None, **dict.fromkeys(resource.item_names),
         })  # fmt: skip
     columns = ["record_id", "source_key", "deleted", "warnings", *resource.item_names]
-    return pd.DataFrame(records, columns=columns)
+    # Object columns keep None for a missing value (text columns would otherwise hold NaN, written as 'NaN').
+    frame = pd.DataFrame(records, columns=columns, dtype=object)
+    return frame.where(frame.notna(), None)
 
 
 def curate_merged(

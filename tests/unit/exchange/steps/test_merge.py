@@ -143,3 +143,10 @@ def test_a_row_whose_code_changes_leaves_its_old_enterprise(conn):
     records = _curate(conn, [_row("D1", TYSHXYDM=OTHER, GXSJ=NOW)])
     assert records.loc["QY-" + USCC, "deleted"]
     assert not records.loc["QY-" + OTHER, "deleted"]
+
+
+def test_missing_values_stay_none_in_the_rebuilt_records(conn):
+    records = _curate(
+        conn, [_row("D1", JYDZ=None), _row("X1", TYSHXYDM=OTHER, QYMC="另一家公司", JYDZ="新北区1号")]
+    )
+    assert records.loc["QY-" + USCC, "jydz"] is None
