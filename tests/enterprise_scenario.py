@@ -214,3 +214,16 @@ def hard_delete_enterprise(legacy_url: str, curated_url: str) -> str:
         conn.execute(QY.delete().where(key == QY.c.QYID))
     legacy.dispose()
     return "QY-" + group
+
+
+def check_declarations(legacy_url: str, curated_url: str) -> None:
+    """Each declared chemical of the legacy text ('；' or ';' between them) is one item of the curated list."""
+    legacy = _frame(legacy_url, "SELECT SBID, ZYWHP FROM T_WH_CXSB")
+    texts = dict(zip(legacy["SBID"], legacy["ZYWHP"], strict=True))
+    curated = _frame(curated_url, "SELECT sdx_source_key, zywhp FROM cur_integrity_declarations")
+    full_width = 0
+    for key, listed in zip(curated["sdx_source_key"], curated["zywhp"], strict=True):
+        parts = [p for p in str(texts[key]).replace("；", ";").split(";") if p.strip()]
+        assert [item["mc"] for item in json.loads(listed)] == [p.strip().rsplit("(", 1)[0] for p in parts]
+        full_width += "；" in str(texts[key])
+    assert full_width > 0

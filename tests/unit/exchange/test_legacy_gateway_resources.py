@@ -11,6 +11,7 @@ from enterprise_scenario import (
     SOURCE_TABLES,
     apply_enterprise_changes,
     check_cases,
+    check_declarations,
     check_enterprise_changes,
     check_enterprises_against_truth,
     check_every_row_accounted,
@@ -72,6 +73,11 @@ def test_cases_take_item_code_and_name_from_the_permit_types(first_run):
     work, _ = first_run
     types = default_catalog().codelist("permit_types")
     check_cases(_url(work, "curated"), {e.code: {"name": e.name, **e.attributes} for e in types.entries})
+
+
+def test_each_declared_chemical_is_one_item(first_run):
+    work, _ = first_run
+    check_declarations(_url(work, "legacy"), _url(work, "curated"))
 
 
 def test_enterprise_changes_merge_against_the_rows_of_the_same_uscc(first_run, tmp_path: Path):
