@@ -159,7 +159,8 @@ def _standardize_column(
     return TYPE_STANDARDIZERS[item.type](column)
 
 
-def _is_deleted(raw: pd.DataFrame, alias: str, soft_delete: dict | None) -> pd.Series:
+def is_deleted(raw: pd.DataFrame, alias: str, soft_delete: dict | None) -> pd.Series:
+    """Which extracted rows the soft-delete flag of table `alias` marks as deleted."""
     if not soft_delete:
         return pd.Series(False, index=raw.index)
     flags = _raw_column(raw, f"{alias}.{soft_delete['column']}").fillna("").astype(str).str.strip()
@@ -188,7 +189,7 @@ def _record_findings(manifest: Manifest, raw: pd.DataFrame) -> list[pd.DataFrame
                 missing &= _is_referenced(raw, table)
             checks.append((missing, table.presence["missing_issue"]))
         if table.soft_delete and "issue" in table.soft_delete:
-            checks.append((_is_deleted(raw, alias, table.soft_delete), table.soft_delete["issue"]))
+            checks.append((is_deleted(raw, alias, table.soft_delete), table.soft_delete["issue"]))
         for mask, issue in checks:
             rows = raw.index[mask.to_numpy()]
             found.append(pd.DataFrame({"row": rows, "item": None, "issue": issue, "value": None}))
@@ -244,7 +245,7 @@ def standardize_records(
         {
             "record_id": manifest.record_id_prefix + key,
             "source_key": key,
-            "deleted": _is_deleted(raw, manifest.key_table, manifest.primary.soft_delete).to_numpy(),
+            "deleted": is_deleted(raw, manifest.key_table, manifest.primary.soft_delete).to_numpy(),
         },
         index=raw.index,
     )

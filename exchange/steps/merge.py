@@ -28,7 +28,7 @@ import sqlalchemy as sa
 
 from catalog import Catalog, Resource
 from exchange import staging, state
-from quality.records import StandardizedBatch, standardize_item
+from quality.records import StandardizedBatch, is_deleted, standardize_item
 from quality.standardize import Standardized
 from quality.standardize.enterprise_codes import (
     ORGANISATION_CODE,
@@ -80,14 +80,15 @@ class TwinIndex:
         self.codes = codes.reset_index(drop=True)
 
     @classmethod
-    def build(cls, conn: sa.Connection, resource: Resource, manifest: Manifest, raw: pd.DataFrame,
-              catalog: Catalog) -> TwinIndex:  # fmt: skip
+    def build(
+        cls, conn: sa.Connection, resource: Resource, manifest: Manifest, raw: pd.DataFrame, catalog: Catalog
+    ) -> TwinIndex:
         """The index of `raw` (every row this run extracted) and of the live rows merged before."""
         merge = _merge_of(manifest)
         keys, codes = [], []
         if len(raw):
             own = _item_values(resource, manifest, raw, catalog, merge)
-            live = ~_soft_deleted(manifest, raw)
+            live = ~is_deleted(raw, manifest.key_table, manifest.primary.soft_delete)
             good = own["code"].notna() & own["issue"].isna() & own["key"].notna() & live
             keys.append(own.loc[good, "key"])
             codes.append(own.loc[good, "code"])
@@ -135,15 +136,6 @@ def _merge_of(manifest: Manifest) -> Merge:
     if manifest.merge is None:
         raise ValueError(f"manifest {manifest.source} merges nothing")
     return manifest.merge
-
-
-def _soft_deleted(manifest: Manifest, raw: pd.DataFrame) -> pd.Series:
-    soft = manifest.primary.soft_delete
-    if not soft:
-        return pd.Series(False, index=raw.index)
-    label = f"{manifest.key_table}.{soft['column']}"
-    flags = raw[label].map(lambda v: "" if v is None else str(v).strip()) if label in raw else ""
-    return pd.Series(flags, index=raw.index).isin([str(v) for v in soft["deleted"]])
 
 
 def _item_values(
@@ -217,7 +209,7 @@ def _stored(conn: sa.Connection, resource: str, keys: list[str]) -> dict[str, sa
     rows = state.merged_rows
     found: dict[str, sa.Row] = {}
     for start in range(0, len(keys), 1000):
-        stmt = sa.select(rows.c.source_key, rows.c.group_key, rows.c.deleted).where(
+        stmt = sa.select(rows.c.source_key, rows.c.group_key).where(
             rows.c.resource == resource, rows.c.source_key.in_(keys[start : start + 1000])
         )
         found.update({r.source_key: r for r in conn.execute(stmt)})
@@ -238,16 +230,18 @@ def _replace(conn: sa.Connection, resource: str, values: list[dict[str, Any]]) -
 
 
 def store_rows(
-    conn: sa.Connection, resource: Resource, manifest: Manifest, frame: pd.DataFrame, run_id: str,
+    conn: sa.Connection,
+    resource: Resource,
+    manifest: Manifest,
+    frame: pd.DataFrame,
+    run_id: str,
     now: dt.datetime,
-) -> dict[str, str]:  # fmt: skip
+) -> dict[str, str]:
     """Keep the judged rows of one batch as merged rows; return the groups whose record must be rebuilt.
 
-    Each group comes with the key of a row that touched it: the source key of a delete when no row is
-    left in the group.
-
     A deleted row leaves the group it was in (its own code may be unreadable by now); a row whose code
-    changed leaves its old group, which is rebuilt too.
+    changed leaves its old group, which is rebuilt too. Each group comes with the key of a row that
+    touched it: what a delete names when no row is left in the group.
     """
     merge = _merge_of(manifest)
     if frame.empty:
@@ -258,19 +252,26 @@ def store_rows(
     values = []
     for position, rec in enumerate(frame.to_dict("records")):
         before = old.get(str(rec["source_key"]))
-        group = before.group_key if rec["deleted"] and before is not None else rec[merge.by]
-        if rec["deleted"] and before is None:
-            group = None
-        for touched in (group, before.group_key if before is not None else None):
+        before_group = before.group_key if before is not None else None
+        group = before_group if rec["deleted"] else rec[merge.by]
+        for touched in (group, before_group):
             if touched:
                 affected[touched] = str(rec["source_key"])
-        values.append({
-            "resource": resource.name, "source_key": str(rec["source_key"]), "group_key": group,
-            "twin_key": None if rec["deleted"] else keys.iloc[position], "deleted": bool(rec["deleted"]),
-            "newest": rec.get("sdx_newest"), "level": _level(rec.get("sdx_level")),
-            "data": json.dumps({n: _json_value(rec[n]) for n in resource.item_names}, ensure_ascii=False),
-            "warnings": rec["warnings"], "run_id": run_id, "updated_at": now,
-        })  # fmt: skip
+        values.append(
+            {
+                "resource": resource.name,
+                "source_key": str(rec["source_key"]),
+                "group_key": group,
+                "twin_key": None if rec["deleted"] else keys.iloc[position],
+                "deleted": bool(rec["deleted"]),
+                "newest": rec.get("sdx_newest"),
+                "level": _level(rec.get("sdx_level")),
+                "data": json.dumps({n: _json_value(rec[n]) for n in resource.item_names}, ensure_ascii=False),
+                "warnings": rec["warnings"],
+                "run_id": run_id,
+                "updated_at": now,
+            }
+        )
     _replace(conn, resource.name, values)
     return affected
 
@@ -289,10 +290,12 @@ def vanish_rows(
     for start in range(0, len(gone), 1000):
         conn.execute(
             rows.update()
-            .where(rows.c.resource == resource.name,
-                   rows.c.source_key.in_([r.source_key for r in gone[start : start + 1000]]))
+            .where(
+                rows.c.resource == resource.name,
+                rows.c.source_key.in_([r.source_key for r in gone[start : start + 1000]]),
+            )
             .values(deleted=True, twin_key=None, run_id=run_id, updated_at=now)
-        )  # fmt: skip
+        )
     return [r.source_key for r in gone], {r.group_key: r.source_key for r in gone if r.group_key}
 
 
@@ -317,9 +320,10 @@ def group_records(
     ordered = sorted(groups)
     for start in range(0, len(ordered), 1000):
         found += conn.execute(
-            sa.select(rows).where(rows.c.resource == resource.name,
-                                  rows.c.group_key.in_(ordered[start : start + 1000]))
-        ).all()  # fmt: skip
+            sa.select(rows).where(
+                rows.c.resource == resource.name, rows.c.group_key.in_(ordered[start : start + 1000])
+            )
+        ).all()
     frame = pd.DataFrame(found, columns=[c.name for c in rows.columns])
     records = []
     families = {item.name: item.sql_family for item in resource.items}
@@ -329,17 +333,26 @@ def group_records(
         live = _canonical_order(frame[~frame["deleted"].astype(bool)]).drop_duplicates("group_key")
         for row in live.itertuples(index=False):
             data = json.loads(row.data)
-            records.append({
-                "record_id": manifest.record_id_prefix + row.group_key, "source_key": row.source_key,
-                "deleted": False, "warnings": row.warnings,
-                **{name: _item_value(families[name], data.get(name)) for name in resource.item_names},
-            })  # fmt: skip
+            records.append(
+                {
+                    "record_id": manifest.record_id_prefix + row.group_key,
+                    "source_key": row.source_key,
+                    "deleted": False,
+                    "warnings": row.warnings,
+                    **{name: _item_value(families[name], data.get(name)) for name in resource.item_names},
+                }
+            )
         alive = set(live["group_key"])
     for group in sorted(set(groups) - alive):
-        records.append({
-            "record_id": manifest.record_id_prefix + group, "source_key": groups[group], "deleted": True,
-            "warnings": None, **dict.fromkeys(resource.item_names),
-        })  # fmt: skip
+        records.append(
+            {
+                "record_id": manifest.record_id_prefix + group,
+                "source_key": groups[group],
+                "deleted": True,
+                "warnings": None,
+                **dict.fromkeys(resource.item_names),
+            }
+        )
     columns = ["record_id", "source_key", "deleted", "warnings", *resource.item_names]
     # Object columns keep None for a missing value (text columns would otherwise hold NaN, written as 'NaN').
     frame = pd.DataFrame(records, columns=columns, dtype=object)
@@ -347,9 +360,14 @@ def group_records(
 
 
 def curate_merged(
-    conn: sa.Connection, resource: Resource, manifest: Manifest, frames: Iterable[pd.DataFrame],
-    read_keys: set[str] | None, run_id: str, now: dt.datetime,
-) -> tuple[pd.DataFrame, list[str]]:  # fmt: skip
+    conn: sa.Connection,
+    resource: Resource,
+    manifest: Manifest,
+    frames: Iterable[pd.DataFrame],
+    read_keys: set[str] | None,
+    run_id: str,
+    now: dt.datetime,
+) -> tuple[pd.DataFrame, list[str]]:
     """Store a run's judged rows as merged rows; return the records of every group touched and vanished keys.
 
     `read_keys` is every key a full read saw (None for an incremental read, which cannot see hard deletes).
