@@ -42,6 +42,8 @@ OLD_CODES = frozenset({REGISTRATION_NUMBER, ORGANISATION_CODE})
 # Columns a merged resource's judged records carry besides the items: what ranks a row in its group.
 RANK_FIELDS = [("sdx_newest", pa.timestamp("us")), ("sdx_level", pa.int64())]
 _LEVEL_OTHER = 3
+# Groups read with one IN list; more are read with the resource's rows at once.
+_GROUPS_PER_QUERY = 1000
 
 
 def rank_fields(manifest: Manifest) -> list[tuple[str, pa.DataType]]:
@@ -62,7 +64,7 @@ def bureau_level(code: object) -> int:
 def twin_keys(names: pd.Series, divisions: pd.Series) -> pd.Series:
     """The key twin rows share: standardized division and the name without city/district prefixes."""
     keys = [
-        None if d is None or enterprise_name_key(n) is None else f"{d}|{enterprise_name_key(n)}"
+        None if d is None or (name := enterprise_name_key(n)) is None else f"{d}|{name}"
         for n, d in zip(names, divisions, strict=True)
     ]
     return pd.Series(keys, index=names.index, dtype=object)
@@ -308,6 +310,19 @@ def _canonical_order(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _group_rows(conn: sa.Connection, resource: str, groups: dict[str, str]) -> pd.DataFrame:
+    rows = state.merged_rows
+    mine = sa.select(rows).where(rows.c.resource == resource)
+    ordered = sorted(groups)
+    if len(ordered) > _GROUPS_PER_QUERY:
+        # A first or full run touches most groups: one read of the resource's rows beats many IN lists.
+        found = conn.execute(mine).all()
+    else:
+        found = conn.execute(mine.where(rows.c.group_key.in_(ordered))).all()
+    frame = pd.DataFrame(found, columns=[c.name for c in rows.columns])
+    return frame[frame["group_key"].isin(groups)]
+
+
 def group_records(
     conn: sa.Connection, resource: Resource, manifest: Manifest, groups: dict[str, str]
 ) -> pd.DataFrame:
@@ -315,16 +330,7 @@ def group_records(
 
     `groups` maps each group to the source key a delete names when the group has no row left at all.
     """
-    rows = state.merged_rows
-    found: list[sa.Row] = []
-    ordered = sorted(groups)
-    for start in range(0, len(ordered), 1000):
-        found += conn.execute(
-            sa.select(rows).where(
-                rows.c.resource == resource.name, rows.c.group_key.in_(ordered[start : start + 1000])
-            )
-        ).all()
-    frame = pd.DataFrame(found, columns=[c.name for c in rows.columns])
+    frame = _group_rows(conn, resource.name, groups)
     records = []
     families = {item.name: item.sql_family for item in resource.items}
     alive: set[str] = set()

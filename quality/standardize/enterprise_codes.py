@@ -220,12 +220,13 @@ _SHORTEST_NAME = 2
 
 
 @functools.cache
-def _name_prefixes() -> tuple[str, ...]:
+def _name_prefix() -> re.Pattern[str]:
     # Province and city prefixes and every division name the legacy knows, longest first, so that
-    # 常州市武进区华达化工有限公司 loses 常州市 and then 武进区.
+    # 常州市武进区华达化工有限公司 loses 常州市 and then 武进区; what is left must still be a name.
     table = DivisionTable.load()
     names = {*table.prefixes, *(name for name in table.aliases if not name.isascii() and len(name) >= 2)}
-    return tuple(sorted(names, key=len, reverse=True))
+    alternatives = "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
+    return re.compile(f"(?:{alternatives})(?=.{{{_SHORTEST_NAME},}})", re.DOTALL)
 
 
 def enterprise_name_key(value: object) -> str | None:
@@ -240,11 +241,7 @@ def enterprise_name_key(value: object) -> str | None:
     if text is None:
         return None
     key = re.sub(r"\s+", "", text).upper()
-    stripped = True
-    while stripped:
-        stripped = False
-        for prefix in _name_prefixes():
-            if key.startswith(prefix) and len(key) - len(prefix) >= _SHORTEST_NAME:
-                key, stripped = key[len(prefix) :], True
-                break
+    prefix = _name_prefix()
+    while match := prefix.match(key):
+        key = key[match.end() :]
     return key
