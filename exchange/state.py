@@ -74,6 +74,25 @@ snapshots = sa.Table(
 
 quarantine = quarantine_table(metadata)
 
+# The rows merged into one record (resources whose manifest has `merge`: the enterprise master), one per
+# source row: which record (group) it belongs to, its standardized items and what ranks it. Other
+# resources map a legacy key to the record through it (QYID → USCC).
+merged_rows = sa.Table(
+    "sdx_merged_row",
+    metadata,
+    sa.Column("resource", sa.String(64), primary_key=True),
+    sa.Column("source_key", sa.String(64), primary_key=True),
+    sa.Column("group_key", sa.String(64), index=True),
+    sa.Column("twin_key", sa.String(300), index=True),
+    sa.Column("deleted", sa.Boolean, nullable=False),
+    sa.Column("newest", sa.DateTime),
+    sa.Column("level", sa.Integer, nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+    sa.Column("warnings", sa.Text),
+    sa.Column("run_id", sa.String(250), nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
 
 def curated(resource: Resource) -> sa.Table:
     """The curated table of `resource`, registered in this module's metadata."""

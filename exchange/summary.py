@@ -33,7 +33,9 @@ def summary_rows(stats: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, 
 def format_summary(run_id: str, stats: dict[str, dict[str, dict[str, Any]]]) -> str:
     """A plain-text table of `summary_rows`, quarantine reasons spelled out for a reader."""
     lines = [f"Run {run_id}", ""]
-    header = f"{'resource':<16}{'extracted':>10}{'quarantined':>13}{'new':>8}{'changed':>9}{'deleted':>9}{'unchanged':>11}  delivered"
+    # As wide as the longest resource name (integrity_declarations), so the columns stay aligned.
+    width = max([16, *(len(name) + 1 for name in stats)])
+    header = f"{'resource':<{width}}{'extracted':>10}{'quarantined':>13}{'new':>8}{'changed':>9}{'deleted':>9}{'unchanged':>11}  delivered"
     lines += [header, "-" * len(header)]
     for row in summary_rows(stats):
         cur = row["curated"]
@@ -41,9 +43,9 @@ def format_summary(run_id: str, stats: dict[str, dict[str, dict[str, Any]]]) -> 
         if row["held"]:
             delivered = "HELD by the quality gate: " + "; ".join(row["held"])
         lines.append(
-            f"{row['resource']:<16}{row['extracted']:>10}{row['quarantined']:>13}{cur['inserted']:>8}"
+            f"{row['resource']:<{width}}{row['extracted']:>10}{row['quarantined']:>13}{cur['inserted']:>8}"
             f"{cur['updated']:>9}{cur['deleted']:>9}{cur['unchanged']:>11}  {delivered}"
         )
         for issue, count in row["reasons"].items():
-            lines.append(f"{'':<16}{count:>10}  × {issue}: {issue_kind(issue).message}")
+            lines.append(f"{'':<{width}}{count:>10}  × {issue}: {issue_kind(issue).message}")
     return "\n".join(lines)

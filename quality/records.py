@@ -28,6 +28,14 @@ from quality.standardize.text import clean_text, clean_value, parse_flag
 from schemas.canonical import canonical_json
 from schemas.manifest import ItemSource, Manifest, SourceTable
 
+
+def _flag_as_integer(s: pd.Series) -> Standardized:
+    # A yes/no item is stored as 1/0: its column family is integer in every target database.
+    flags = parse_flag(s)
+    values = flags.values.map(lambda v: None if v is None else int(v)).astype(object)
+    return Standardized(values=values, issues=flags.issues)
+
+
 # Item type → standardizer. `code` and `division` need more than the column and are handled apart.
 TYPE_STANDARDIZERS: dict[str, Callable[[pd.Series], Standardized]] = {
     "text": clean_text,
@@ -37,7 +45,7 @@ TYPE_STANDARDIZERS: dict[str, Callable[[pd.Series], Standardized]] = {
     "phone": standardize_phone,
     "integer": parse_count,
     "decimal": parse_decimal,
-    "boolean": parse_flag,
+    "boolean": _flag_as_integer,
     "cas": standardize_cas,
     "licence_id": standardize_licence_id,
     "registration_number": standardize_registration_number,
@@ -70,6 +78,34 @@ def _raw_column(raw: pd.DataFrame, label: str) -> pd.Series:
     return raw[label].astype(object).where(raw[label].notna(), None)
 
 
+def _source_column(raw: pd.DataFrame, source: ItemSource, catalog: Catalog) -> pd.Series:
+    """An item's raw values: the column, else its fallbacks in order; words meaning none emptied."""
+    column = _raw_column(raw, source.column)
+    for label in source.fallbacks:
+        column = column.where(~_is_empty(column), _raw_column(raw, label))
+    if source.empty:
+        words = set(source.empty)
+        column = column.map(lambda v: None if clean_value(v) in words else v).astype(object)
+    if source.lookup is not None:
+        codelist = catalog.codelist(source.lookup.codelist)
+        found = map_codes(column, codelist.legacy_mapping()).values
+        field = source.lookup.field
+        fields = {
+            e.code: e.name if field == "name" else e.code if field == "code" else e.attributes.get(field)
+            for e in codelist.entries
+        }
+        # An unknown code leaves the item empty: the item's own rules (required) then speak for it.
+        looked_up = [fields.get(code) if isinstance(code, str) else None for code in found]
+        column = pd.Series(looked_up, index=column.index, dtype=object)
+    return column
+
+
+def _first(result: Standardized) -> Standardized:
+    # Several values standardize to one text joined by ';', the first being the primary one.
+    values = result.values.map(lambda v: v.split(";")[0] if isinstance(v, str) else v)
+    return Standardized(values=values.astype(object), issues=result.issues)
+
+
 def _address(raw: pd.DataFrame, source: ItemSource) -> pd.Series | None:
     if not source.address:
         return None
@@ -93,7 +129,18 @@ def standardize_item(item: Item, source: ItemSource, raw: pd.DataFrame, catalog:
 
     Structured values (`code_list`, `json`) come out as canonical JSON text, the form the record keeps.
     """
-    column = _raw_column(raw, source.column)
+    column = _source_column(raw, source, catalog)
+    if source.lookup is not None:
+        # The code list's own value (an official item name with full-width brackets) is kept as written.
+        return Standardized(values=column, issues=pd.Series(None, index=column.index, dtype=object))
+    if source.first:
+        return _first(_standardize_column(item, source, raw, column, catalog))
+    return _standardize_column(item, source, raw, column, catalog)
+
+
+def _standardize_column(
+    item: Item, source: ItemSource, raw: pd.DataFrame, column: pd.Series, catalog: Catalog
+) -> Standardized:
     if item.type == "code":
         if item.codelist is None:
             raise ValueError(f"item {item.name} has type code but no codelist")
@@ -112,7 +159,8 @@ def standardize_item(item: Item, source: ItemSource, raw: pd.DataFrame, catalog:
     return TYPE_STANDARDIZERS[item.type](column)
 
 
-def _is_deleted(raw: pd.DataFrame, alias: str, soft_delete: dict | None) -> pd.Series:
+def is_deleted(raw: pd.DataFrame, alias: str, soft_delete: dict | None) -> pd.Series:
+    """Which extracted rows the soft-delete flag of table `alias` marks as deleted."""
     if not soft_delete:
         return pd.Series(False, index=raw.index)
     flags = _raw_column(raw, f"{alias}.{soft_delete['column']}").fillna("").astype(str).str.strip()
@@ -141,7 +189,7 @@ def _record_findings(manifest: Manifest, raw: pd.DataFrame) -> list[pd.DataFrame
                 missing &= _is_referenced(raw, table)
             checks.append((missing, table.presence["missing_issue"]))
         if table.soft_delete and "issue" in table.soft_delete:
-            checks.append((_is_deleted(raw, alias, table.soft_delete), table.soft_delete["issue"]))
+            checks.append((is_deleted(raw, alias, table.soft_delete), table.soft_delete["issue"]))
         for mask, issue in checks:
             rows = raw.index[mask.to_numpy()]
             found.append(pd.DataFrame({"row": rows, "item": None, "issue": issue, "value": None}))
@@ -169,16 +217,16 @@ def _refused(issues: pd.Series) -> pd.Series:
 
 
 def _as_kept(
-    item: Item, source: ItemSource, manifest: Manifest, raw: pd.DataFrame, result: Standardized
+    item: Item, source: ItemSource, manifest: Manifest, given: pd.Series, result: Standardized
 ) -> Standardized:
-    """An item's standardized values with the findings its record answers for."""
+    """An item's standardized values with the findings its record answers for (`given`: its raw values)."""
     values, issues = result.values, result.issues
     if not issues.notna().any():
         return result
     if not item.required:
         # An optional item may be left empty (or hold a null stand-in): a standardizer that refuses an
         # empty value (uscc.missing) speaks for required items. Warnings (coord.zero) stay.
-        issues = issues.where(~(_refused(issues) & _is_empty(_raw_column(raw, source.column))), None)
+        issues = issues.where(~(_refused(issues) & _is_empty(given)), None)
     if manifest.from_unique_match(source.column):
         # A value found by matching a name is a best effort: one that cannot be used leaves the item empty
         # with a warning, and the record is not refused for another table's data.
@@ -197,7 +245,7 @@ def standardize_records(
         {
             "record_id": manifest.record_id_prefix + key,
             "source_key": key,
-            "deleted": _is_deleted(raw, manifest.key_table, manifest.primary.soft_delete).to_numpy(),
+            "deleted": is_deleted(raw, manifest.key_table, manifest.primary.soft_delete).to_numpy(),
         },
         index=raw.index,
     )
@@ -208,7 +256,8 @@ def standardize_records(
         standardized = (
             points[item.name] if item.name in points else standardize_item(item, source, raw, catalog)
         )
-        result = _as_kept(item, source, manifest, raw, standardized)
+        given = _source_column(raw, source, catalog)
+        result = _as_kept(item, source, manifest, given, standardized)
         records[item.name] = result.values
         has_issue = result.issues.notna()
         if has_issue.any():
@@ -219,7 +268,7 @@ def standardize_records(
                         "row": rows,
                         "item": item.name,
                         "issue": result.issues[has_issue].to_numpy(),
-                        "value": _raw_column(raw, source.column)[has_issue].to_numpy(),
+                        "value": given[has_issue].to_numpy(),
                     }
                 )
             )

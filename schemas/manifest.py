@@ -49,14 +49,51 @@ class Attributes:
 
 
 @dataclass(frozen=True)
+class Lookup:
+    """An item read from a code list's entry for the raw code: a field of the entry (`name`, `item_code`)."""
+
+    codelist: str
+    field: str
+
+
+@dataclass(frozen=True)
 class ItemSource:
-    """Where a catalogue item's raw value comes from: `alias.COLUMN` or `attr.item`."""
+    """Where a catalogue item's raw value comes from: `alias.COLUMN` or `attr.item`.
+
+    `fallbacks` are read, in order, where the column is empty; `empty` lists legacy words that mean no
+    value for this item; `lookup` reads a code list's entry field instead of the raw code; `first` keeps
+    only the first of several standardized values (the primary phone of a field holding several).
+    """
 
     column: str
     address: tuple[str, ...] = ()
     parser: str | None = (
         None  # for structured items: how to read the legacy text (quality.records.JSON_PARSERS)
     )
+    fallbacks: tuple[str, ...] = ()
+    empty: tuple[str, ...] = ()
+    lookup: Lookup | None = None
+    first: bool = False
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every extracted column the item reads, the column first."""
+        return (self.column, *self.fallbacks)
+
+
+@dataclass(frozen=True)
+class Merge:
+    """Rows that are one record: grouped by an item's standardized value, one curated record per value.
+
+    `twins` names the item whose normalized value (with the division) links a row carrying an old code to
+    a twin row's code; `newest` and `level` are the extracted columns the canonical row is chosen by.
+    """
+
+    by: str
+    twins: str
+    division: str
+    newest: str
+    level: str
 
 
 @dataclass(frozen=True)
@@ -79,6 +116,7 @@ class Manifest:
     attributes: Attributes | None = None
     # (longitude item, latitude item) read together as one point, when the source has one.
     coordinates: tuple[str, str] | None = None
+    merge: Merge | None = None
 
     @property
     def primary(self) -> SourceTable:
@@ -145,10 +183,37 @@ def _items(data: dict[str, Any]) -> dict[str, ItemSource]:
     attributes = data.get("attributes") or {}
     items = {name: ItemSource(column=f"attr.{name}") for name in attributes.get("items", {})}
     for name, spec in data["items"].items():
+        columns = [spec["from"]] if isinstance(spec["from"], str) else list(spec["from"])
+        lookup = spec.get("lookup")
         items[name] = ItemSource(
-            column=spec["from"], address=tuple(spec.get("address", ())), parser=spec.get("parser")
+            column=columns[0],
+            fallbacks=tuple(columns[1:]),
+            address=tuple(spec.get("address", ())),
+            parser=spec.get("parser"),
+            empty=tuple(str(v) for v in spec.get("empty", ())),
+            lookup=Lookup(codelist=lookup["codelist"], field=lookup["field"]) if lookup else None,
+            first=bool(spec.get("first", False)),
         )
     return items
+
+
+def _merge(raw: dict[str, Any] | None) -> Merge | None:
+    if raw is None:
+        return None
+    return Merge(
+        by=raw["by"], twins=raw["twins"], division=raw["division"], newest=raw["newest"], level=raw["level"]
+    )
+
+
+def _check_merge(path: Path, manifest: Manifest, merge: Merge) -> None:
+    for role, item in (("by", merge.by), ("twins", merge.twins), ("division", merge.division)):
+        if item not in manifest.items:
+            raise ManifestError(f"{path}: merge.{role} names {item!r}, which is not one of the items")
+    for role, label in (("newest", merge.newest), ("level", merge.level)):
+        alias, _, column = label.partition(".")
+        table = manifest.tables.get(alias)
+        if table is None or column not in (*table.columns, table.change_column):
+            raise ManifestError(f"{path}: merge.{role}: {label} is not a column read")
 
 
 def _check(path: Path, manifest: Manifest) -> None:
@@ -158,6 +223,8 @@ def _check(path: Path, manifest: Manifest) -> None:
     for item in manifest.coordinates or ():
         if item not in manifest.items:
             raise ManifestError(f"{path}: coordinates names {item!r}, which is not one of the items")
+    if manifest.merge is not None:
+        _check_merge(path, manifest, manifest.merge)
     if len(manifest.record_id_prefix) > RECORD_ID_PREFIX_MAX:
         raise ManifestError(
             f"{path}: record_id_prefix {manifest.record_id_prefix!r} is longer than {RECORD_ID_PREFIX_MAX}"
@@ -210,6 +277,7 @@ def load_manifest(path: Path) -> Manifest:
                 if "coordinates" in data
                 else None
             ),
+            merge=_merge(data.get("merge")),
         )
     except KeyError as exc:
         raise ManifestError(f"{path}: field {exc.args[0]!r} is missing") from None
@@ -232,6 +300,12 @@ def check_against_catalog(manifest: Manifest, catalog: Catalog) -> list[str]:
         for item in resource.item_names:
             if item not in manifest.items:
                 problems.append(f"manifest {manifest.source}: item {resource_name}.{item} has no source")
+            lookup = manifest.items[item].lookup if item in manifest.items else None
+            if lookup is not None and lookup.codelist not in catalog.codelists:
+                problems.append(
+                    f"manifest {manifest.source}: item {resource_name}.{item} looks up unknown code list "
+                    f"{lookup.codelist}"
+                )
     return problems
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pandas as pd
@@ -15,6 +16,7 @@ from catalog import Resource
 from exchange import settings, staging, state
 from exchange.context import RunContext, shanghai_now
 from exchange.faults import crash_point
+from exchange.steps import merge
 from quality.quarantine import record_quarantine
 from schemas.canonical import record_digest
 from schemas.manifest import manifest_for
@@ -84,6 +86,13 @@ def _by_columns(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     for row in rows:
         groups.setdefault(tuple(sorted(row)), []).append(row)
     return list(groups.values())
+
+
+def _noted(frames: Iterable[pd.DataFrame], seen: set[str]) -> Iterator[pd.DataFrame]:
+    # Every record id that passed clears its earlier quarantine entry.
+    for frame in frames:
+        seen.update(frame["record_id"])
+        yield frame
 
 
 def _vanished(conn: sa.Connection, resource: Resource, read_keys: set[str]) -> pd.DataFrame:
@@ -168,14 +177,21 @@ def curate_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
     clock, now = time.monotonic(), shanghai_now()
     totals = {"inserted": 0, "updated": 0, "deleted": 0, "unchanged": 0}
     seen: set[str] = set(findings["record_id"].dropna())
+    full_read = extract["mode"] in ("full", "snapshot")
+    batches = (staging.to_frame(b) for b in valid.iter_batches(batch_size=settings.batch_size()))
     with ctx.curated.get_conn().begin() as conn:
-        for batch in valid.iter_batches(batch_size=settings.batch_size()):
-            frame = staging.to_frame(batch)
-            seen.update(frame["record_id"])
+        loads: Iterable[pd.DataFrame] = _noted(batches, seen)
+        gone: list[str] = []
+        if manifest.merge is not None:
+            # Rows of one record: kept as merged rows, and the records of the groups they touch rebuilt.
+            records, gone = merge.curate_merged(
+                conn, resource, manifest, loads, set(keys["key"]) if full_read else None, ctx.run_id, now
+            )
+            loads = [records]
+        for frame in loads:
             for key, value in _load_batch(conn, resource, frame, ctx.run_id, now).items():
                 totals[key] += value
-        gone: list[str] = []
-        if extract["mode"] in ("full", "snapshot"):
+        if full_read and manifest.merge is None:
             vanished = _vanished(conn, resource, set(keys["key"]))
             gone = vanished["source_key"].tolist()
             for key, value in _load_batch(conn, resource, vanished, ctx.run_id, now).items():

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from exchange import settings, staging, state
 from exchange.context import RunContext
+from exchange.steps import merge
 from quality.records import standardize_records
 from quality.rules import compile_rules
 from quality.validation import judge
@@ -56,7 +57,11 @@ def standardize_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
     resource = ctx.catalog.resource(resource_name)
     manifest = manifest_for(resource_name)
     checks = compile_rules(resource, ctx.catalog)
-    record_schema = pa.schema([*RECORD_META, *arrow_schema(resource)])
+    record_schema = pa.schema([*RECORD_META, *merge.rank_fields(manifest), *arrow_schema(resource)])
+    twins = None
+    if manifest.merge is not None:
+        with ctx.curated.get_conn().connect() as conn:
+            twins = merge.twin_index(conn, resource, manifest, ctx.run_id, ctx.catalog)
     clock = time.monotonic()
     counts: collections.Counter[str] = collections.Counter()
     by_issue: collections.Counter[str] = collections.Counter()
@@ -71,12 +76,10 @@ def standardize_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
     ):
         for batch in _raw_batches(ctx, manifest.source, manifest.partition_label, partition_values):
             raw = staging.to_frame(batch)
-            verdict = judge(
-                resource,
-                standardize_records(resource, manifest, raw, ctx.catalog),
-                ctx.catalog,
-                ctx.logical_date,
-            )
+            standardized = standardize_records(resource, manifest, raw, ctx.catalog)
+            if twins is not None:  # rows of one record: old codes resolved by a twin row, rows ranked
+                standardized = merge.with_rank(twins.resolve(standardized, manifest), manifest, raw)
+            verdict = judge(resource, standardized, ctx.catalog, ctx.logical_date)
             records = verdict.records
             valid = records[~records["quarantined"]]
             valid_out.write_table(

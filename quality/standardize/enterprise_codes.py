@@ -12,8 +12,9 @@ from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import InvalidChecksum, ValidationError
 from stdnum.iso7064 import mod_11_10
 
+from quality.standardize.divisions import DivisionTable
 from quality.standardize.result import Outcome, Standardized, aligned, standardize_distinct
-from quality.standardize.text import NULL_STANDINS, to_text
+from quality.standardize.text import NULL_STANDINS, clean_value, to_text
 
 INVALID_FORMAT = "uscc.invalid_format"
 BAD_CHECK = "uscc.bad_check"
@@ -212,3 +213,35 @@ def resolve_enterprise_codes(codes: Standardized, group_keys: pd.Series) -> Stan
         values=pd.Series(values, index=index, dtype=object),
         issues=pd.Series(issues, index=index, dtype=object),
     )
+
+
+# What is left of a name after a prefix must still be a name (not the 市 of 常州市).
+_SHORTEST_NAME = 2
+
+
+@functools.cache
+def _name_prefix() -> re.Pattern[str]:
+    # Province and city prefixes and every division name the legacy knows, longest first, so that
+    # 常州市武进区华达化工有限公司 loses 常州市 and then 武进区; what is left must still be a name.
+    table = DivisionTable.load()
+    names = {*table.prefixes, *(name for name in table.aliases if not name.isascii() and len(name) >= 2)}
+    alternatives = "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
+    return re.compile(f"(?:{alternatives})(?=.{{{_SHORTEST_NAME},}})", re.DOTALL)
+
+
+def enterprise_name_key(value: object) -> str | None:
+    """The key twin rows of one enterprise share: the cleaned name without spaces and city/district prefixes.
+
+    常州市华达化工有限公司, 华达化工有限公司 and 华达化工有限公司 with a trailing space all give
+    华达化工有限公司. A name that is nothing but a prefix keeps it (it is the whole name).
+    Written by hand: no library folds Chinese division prefixes; the prefixes are the catalogue's
+    division names and aliases.
+    """
+    text = clean_value(value)
+    if text is None:
+        return None
+    key = re.sub(r"\s+", "", text).upper()
+    prefix = _name_prefix()
+    while match := prefix.match(key):
+        key = key[match.end() :]
+    return key

@@ -165,6 +165,14 @@ def _process(rng: random.Random, kind: str) -> str | None:
     return None
 
 
+def _separator(key: str) -> str:
+    """The separator a clerk typed between chemicals: ';' or, on about a third of the rows, the full-width '；'.
+
+    Decided by the row's key rather than the random stream, so every other value stays as it was.
+    """
+    return "；" if int(key, 16) % 3 == 0 else ";"
+
+
 def declaration_rows(run: TableRun, book: EnterpriseBook) -> Iterator[Row]:
     """Yield T_WH_CXSB rows: annual integrity declarations of hazardous-chemical enterprises."""
     for _ in range(run.rows):
@@ -185,7 +193,7 @@ def _declaration_row(run: TableRun, book: EnterpriseBook) -> Row:
         "SBND": str(year),
         "SBRQ": declared.isoformat(),
         "QYLB": rng.choice(_DECLARANT_KINDS),
-        "ZYWHP": ";".join(f"{chemical.name}({chemical.cas})" for chemical in chemicals(rng)),
+        "ZYWHP": _separator(key).join(f"{chemical.name}({chemical.cas})" for chemical in chemicals(rng)),
         "ZDWXYSL": str(rng.choices((0, 1, 2, 3), weights=(70, 20, 7, 3))[0]),
         "CYRS": str(staff),
         "AQGLRYS": str(max(1, staff // 50)),

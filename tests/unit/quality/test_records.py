@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pandas as pd
 
@@ -86,3 +87,79 @@ def test_swapped_coordinates_of_a_hazard_are_put_back_with_a_warning():
     assert (batch.records.at[0, "jd"], batch.records.at[0, "wd"]) == (119.95, 31.72)
     assert set(batch.findings["issue"]) == {"coord.swapped"}
     assert not verdict.records["quarantined"].any()
+
+
+def _case(**columns) -> dict:
+    row = {
+        "sq.SQID": "SQ1", "sq.SXBM": "0102", "sq.SQRQ": "2024-03-01", "sq.SLBH": "320412XK202400001",
+        "sq.SLRQ": "2024-03-02", "sq.BLZT": "4", "sq.BJRQ": "2024-03-20", "sq.BJJG": "准予许可",
+        "sq.SPJG": "武进区应急管理局", "qy.JYDZ": None, "qy.ZCDZ": None,
+    }  # fmt: skip
+    return {**ENTERPRISE, **row, **columns}
+
+
+def test_case_item_code_and_name_come_from_the_permit_type_code_list():
+    batch, verdict = _standardized("cases", "cases", [_case(), _case(**{"sq.SXBM": "0999"})])
+    types = default_catalog().codelist("permit_types")
+    assert batch.records.at[0, "item_code"] == types.entry("0102").attributes["item_code"]
+    assert batch.records.at[0, "item_name"] == types.entry("0102").name
+    # An unknown type has no item code: the record is refused for it, not given a made-up one.
+    assert batch.records.at[1, "item_code"] is None
+    assert {"item_code", "item_name"} <= set(verdict.findings.loc[verdict.findings["row"] == 1, "item"])
+
+
+def test_an_application_not_yet_accepted_is_numbered_by_its_application_id():
+    batch, _ = _standardized(
+        "cases", "cases", [_case(), _case(**{"sq.SQID": "SQ2", "sq.SLBH": "无", "sq.BLZT": "0"})]
+    )
+    assert batch.records["case_no"].tolist() == ["320412XK202400001", "SQ2"]
+    assert batch.records["status"].tolist() == ["05", "01"]
+
+
+def test_a_returned_case_has_no_result_rather_than_an_unknown_one():
+    batch, verdict = _standardized(
+        "cases", "cases", [_case(**{"sq.BLZT": "5", "sq.BJJG": "退回"}), _case(**{"sq.BJJG": "不知道"})]
+    )
+    assert batch.records.at[0, "result"] is None and not verdict.records.at[0, "quarantined"]
+    assert verdict.records.at[1, "quarantined"]
+
+
+def _profile(**columns) -> dict:
+    row = {
+        "jg.JGID": "J1", "jg.HYLX": "SA", "jg.SAL": "1200kg", "jg.ZYRS": "30", "jg.ZJJCRQ": "2025-05-06",
+        "qy.FDDBR": "李四", "qy.JYDZ": None, "qy.ZCDZ": "武进区湖塘镇1号", "qy.AQFZRDH": None,
+        "qy.FDDBRDH": "13912345678/0519-88881234", "qy.JD": "119.95", "qy.WD": "31.70",
+    }  # fmt: skip
+    return {**ENTERPRISE, **row, **columns}
+
+
+def test_industry_contact_is_the_first_phone_and_the_address_falls_back_to_the_registered_one():
+    batch, verdict = _standardized(
+        "industry_enterprises",
+        "industry_enterprises",
+        [_profile(), _profile(**{"qy.AQFZRDH": "(0519)86660000;13800001111", "qy.JYDZ": "新北区1号"})],
+    )
+    assert batch.records["lxdh"].tolist() == ["13912345678", "0519-86660000"]
+    assert batch.records["jydz"].tolist() == ["武进区湖塘镇1号", "新北区1号"]
+    assert not verdict.records["quarantined"].any(), verdict.findings
+
+
+def test_boolean_items_are_stored_as_one_and_zero():
+    batch, _ = _standardized(
+        "industry_enterprises", "industry_enterprises",
+        [_profile(**{"jg.HYLX": "YJ", "jg.MQSS": "是", "jg.SAL": None}), _profile(**{"jg.HYLX": "YJ", "jg.MQSS": "N"})],
+    )  # fmt: skip
+    assert batch.records["mqss"].tolist() == [1, 0]
+
+
+def test_declared_chemicals_become_a_json_list_and_categories_a_code_list():
+    row = {
+        **ENTERPRISE, "sb.SBID": "S1", "sb.SBND": "2025", "sb.SBRQ": "2025-02-01", "sb.QYLB": "生产、经营",
+        "sb.ZYWHP": "液氨(7664-41-7)；硫酸(7664-93-9);甲苯", "sb.CNR": "王五",
+    }  # fmt: skip
+    batch, verdict = _standardized("integrity_declarations", "integrity_declarations", [row])
+    assert json.loads(batch.records.at[0, "zywhp"]) == [
+        {"mc": "液氨", "cas": "7664-41-7"}, {"mc": "硫酸", "cas": "7664-93-9"}, {"mc": "甲苯", "cas": None},
+    ]  # fmt: skip
+    assert json.loads(batch.records.at[0, "qylb"]) == ["JY", "SC"]
+    assert not verdict.records["quarantined"].any(), verdict.findings

@@ -66,3 +66,19 @@ def test_coordinates_must_name_items(tmp_path: Path):
     path = _edited(tmp_path, "major_hazards", lambda d: d["coordinates"].update(latitude="lat"))
     with pytest.raises(ManifestError, match="coordinates names 'lat'"):
         load_manifest(path)
+
+
+def test_a_merge_must_name_items_and_columns_read(tmp_path: Path):
+    merged = manifests()["enterprises"].merge
+    assert merged is not None and merged.by == "tyshxydm"
+    with pytest.raises(ManifestError, match=r"merge\.by names 'uscc'"):
+        load_manifest(_edited(tmp_path, "enterprises", lambda d: d["merge"].update(by="uscc")))
+    with pytest.raises(ManifestError, match=r"merge\.level: qy\.LRDWX is not a column read"):
+        load_manifest(_edited(tmp_path, "enterprises", lambda d: d["merge"].update(level="qy.LRDWX")))
+
+
+def test_an_item_may_read_several_columns_in_order_and_a_code_list_field():
+    cases = manifests()["cases"]
+    assert cases.items["case_no"].columns == ("sq.SLBH", "sq.SQID")
+    lookup = cases.items["item_code"].lookup
+    assert lookup is not None and (lookup.codelist, lookup.field) == ("permit_types", "item_code")

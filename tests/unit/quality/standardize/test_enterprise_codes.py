@@ -14,6 +14,7 @@ from quality.standardize import (
     resolve_enterprise_codes,
     standardize_uscc,
 )
+from quality.standardize.enterprise_codes import enterprise_name_key
 
 
 def one(value):
@@ -237,3 +238,25 @@ def test_resolve_with_nothing_to_resolve_returns_the_input():
     codes = Standardized(pd.Series([], dtype=object), pd.Series([], dtype=object))
     result = resolve_enterprise_codes(codes, pd.Series([], dtype=object))
     assert result.values.empty and result.issues.empty
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "常州市华达化工有限公司",
+        "华达化工有限公司",
+        "华达化工有限公司 ",
+        "江苏省常州市华达化工有限公司",
+        "常州市武进区华达化工有限公司",
+        "武进华达化工有限公司",
+        "华达化工有限公司\u3000",
+    ],
+)
+def test_twin_name_variants_share_one_key(name):
+    assert enterprise_name_key(name) == "华达化工有限公司"
+
+
+def test_names_of_different_enterprises_keep_different_keys():
+    assert enterprise_name_key("华达化工有限公司") != enterprise_name_key("华达化工科技有限公司")
+    assert enterprise_name_key("常州市") == "常州市"  # a name that is only a prefix keeps it
+    assert enterprise_name_key("无") is None and enterprise_name_key(None) is None
