@@ -26,3 +26,8 @@ DEFAULT_ARGS = {
 def curated_asset_uris() -> list[str]:
     """The Airflow Asset URI of every catalogued resource (read from the catalogue's files only)."""
     return [resource.asset_uri for _, resource in sorted(default_catalog().resources.items())]
+
+
+def resource_names() -> list[str]:
+    """Every catalogued resource's name, for DAG params (read from the catalogue's files only)."""
+    return sorted(default_catalog().resources)

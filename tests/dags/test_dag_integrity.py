@@ -103,3 +103,33 @@ def test_nightly_sync_announces_every_curated_resource_as_its_catalogue_asset():
     dag = _dagbag(DAGS / "nightly_sync.py").dags["nightly_sync"]
     outlets = {asset.uri for asset in dag.task_dict["finish"].outlets}
     assert outlets == {r.asset_uri for r in default_catalog().resources.values()}
+
+
+@pytest.mark.parametrize(
+    ("dag_id", "schedule", "mode"),
+    [("snapshot_diff", "0 3 * * 0", "snapshot"), ("full_resync", None, "{{ params.mode }}")],
+)
+def test_entry_dags_run_nightly_sync_with_their_mode(dag_id, schedule, mode):
+    """The weekly snapshot and the manual resync are runs of the one pipeline, not copies of it."""
+    dag = _dagbag(DAGS / f"{dag_id}.py").dags[dag_id]
+    (trigger,) = dag.tasks
+    assert trigger.trigger_dag_id == "nightly_sync"
+    assert trigger.conf["mode"] == mode
+    assert trigger.wait_for_completion
+    assert getattr(dag.timetable, "expression", None) == schedule
+
+
+def test_full_resync_params_name_only_catalogued_resources():
+    from airflow.sdk.definitions.param import ParamValidationError
+
+    from exchange.orchestration import resource_names
+
+    dag = _dagbag(DAGS / "full_resync.py").dags["full_resync"]
+    params = dag.params
+    params["resources"] = ["permit_0101"]
+    params.validate()
+    assert "permit_0101" in resource_names()
+    with pytest.raises(ParamValidationError):
+        params["resources"] = ["permit_9999"]
+    with pytest.raises(ParamValidationError):
+        params["mode"] = "incremental"
