@@ -107,7 +107,10 @@ class DivisionTable:
     def _keyword_pattern(self) -> re.Pattern[str]:
         # Longest first, so 武进高新区 is read as one name and not as 武进 plus 高新区.
         names = sorted(self.address_keywords, key=len, reverse=True)
-        return re.compile("|".join(map(re.escape, names))) if names else re.compile(r"(?!)")
+        if not names:
+            return re.compile(r"(?!)")
+        # A road named after a town (河海路, 兰陵路) runs through several districts: it names none.
+        return re.compile(f"(?:{'|'.join(map(re.escape, names))})(?!路|大道|大街|街(?!道)|巷|弄)")
 
     def code_of(self, value: object) -> str | None:
         """The table's code a raw value names (a code, a name or an alias), or None."""

@@ -78,6 +78,8 @@ def test_retired_codes_with_one_successor(code, successor):
         ("320403", "钟楼区南大街街道", "320404"),
         ("320403", "邹区镇", "320404"),
         ("320421", "新北区薛家镇", "320411"),  # the address beats the chain's main successor
+        ("320483", "常州市河海街道河海路1号", "320411"),
+        ("320403", "南大街街道延陵西路", "320404"),
     ],
 )
 def test_split_codes_decided_by_address(code, address, expected):
@@ -94,6 +96,8 @@ def test_split_codes_decided_by_address(code, address, expected):
         ("320483", "溧阳市"),  # names neither successor
         ("320403", None),
         ("320403", "延陵西路"),
+        ("320483", "常州市河海路126号"),  # a road named after a town (河海街道) names no district
+        ("320403", "常州市兰陵路8号"),
     ],
 )
 def test_split_codes_without_deciding_address_are_ambiguous(code, address):
