@@ -29,7 +29,6 @@ from quality.standardize.text import clean_value, to_text
 UNKNOWN = "division.unknown"
 AMBIGUOUS = "division.ambiguous"
 
-CITY_CODE = "320400"
 # 6-digit county codes, and the 9- and 12-digit town and village codes that start with one.
 _CODE = re.compile(r"([0-9]{6})(?:[0-9]{3}|[0-9]{6})?", re.ASCII)
 
@@ -86,10 +85,13 @@ class DivisionTable:
             for code, names in (spec.get("aliases") or {}).items()
             for name in names
         }
+        # The city's own name (常州市) is in every address: it names no district.
+        cities = {d.code for d in divisions.values() if d.level == "prefecture"}
         keywords = {
             name: single
             for name, code in aliases.items()
-            if (single := _single_current(resolutions.get(code))) not in (None, CITY_CODE)
+            if (single := _single_current(resolutions.get(code))) is not None
+            and single not in cities
             and not name.isascii()
         }
         for code, towns in (spec.get("towns") or {}).items():
