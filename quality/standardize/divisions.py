@@ -158,19 +158,9 @@ def _resolve(code: str, divisions: Mapping[str, Division], seen: tuple[str, ...]
     candidates = frozenset().union(*(p.candidates for p in parts))
     if len(candidates) == 1:
         return Resolution(candidates, next(iter(candidates)))
-    # A code with one successor "maps to its successor" (standards/README.md) even when that successor
-    # later split: 320421 武进县 became 320483 武进市, whose main successor is the first listed, 320412.
-    if len(successors) == 1:
-        return Resolution(candidates, parts[0].fallback or _primary(successors[0], divisions))
+    # A code whose one successor later split needs the address as much as that successor does:
+    # 320421 武进县 became 320483 武进市, whose land went to 武进区 and 新北区 (standards/README.md).
     return Resolution(candidates, None)
-
-
-def _primary(code: str, divisions: Mapping[str, Division]) -> str:
-    seen: set[str] = set()
-    while divisions[code].successors and code not in seen:
-        seen.add(code)
-        code = divisions[code].successors[0]
-    return code
 
 
 def _single_current(resolution: Resolution | None) -> str | None:

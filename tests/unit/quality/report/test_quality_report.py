@@ -252,3 +252,25 @@ def test_no_generated_id_number_or_phone_appears_unmasked(reported_runs: Reporte
         cells = re.sub(r"[-\s]", "", cells)
         leaked = sorted(n for n in numbers if re.sub(r"[-\s]", "", n) in cells)
         assert not leaked, leaked[:3]
+
+
+def test_each_resource_row_shows_its_counts_and_quarantine_reasons(reported_runs: ReportedRuns) -> None:
+    from quality.issues import issue_kinds
+    from quality.report.page import fmt_count
+
+    html = Path(reported_runs.first["quality_report"]).read_text(encoding="utf-8")
+    steps = _query(reported_runs.urls["curated"], f"SELECT resource, stats FROM sdx_run_step WHERE run_id = '{FIRST_RUN}' AND step = 'standardize'")  # fmt: skip
+    assert steps
+    reasons_seen = 0
+    for resource, stats_text in steps:
+        stats = json.loads(stats_text)
+        row = re.search(rf'<tr data-resource="{resource}">(.*?)</tr>', html, re.S)
+        assert row, resource
+        cells = re.findall(r'<td class="num">([^<]*)', row.group(1))
+        # extracted, valid, pass rate, quarantined: the first cells of the row, as the run counted them.
+        assert cells[0] == fmt_count(stats["extracted"]) and cells[1] == fmt_count(stats["valid"]), resource
+        assert fmt_count(stats["quarantined"]) in cells, resource
+        for code, n in stats["quarantined_by_issue"].items():
+            assert f"{escape(issue_kinds()[code].message)} × {fmt_count(n)}" in row.group(1), (resource, code)
+            reasons_seen += 1
+    assert reasons_seen > 0, "the generated data should quarantine records for some reason"
