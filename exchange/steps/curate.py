@@ -15,7 +15,7 @@ from catalog import Resource
 from exchange import settings, staging, state
 from exchange.context import RunContext, shanghai_now
 from exchange.faults import crash_point
-from quality.quarantine import record_quarantine
+from quality.quarantine import record_quarantine, resolve_vanished
 from schemas.canonical import record_digest
 from schemas.manifest import manifest_for
 
@@ -175,16 +175,21 @@ def curate_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
             for key, value in _load_batch(conn, resource, frame, ctx.run_id, now).items():
                 totals[key] += value
         gone: list[str] = []
+        vanished_keys = 0
         if extract["mode"] in ("full", "snapshot"):
             vanished = _vanished(conn, resource, set(keys["key"]))
             gone = vanished["source_key"].tolist()
             for key, value in _load_batch(conn, resource, vanished, ctx.run_id, now).items():
                 totals[key] += value
+            vanished_keys = resolve_vanished(
+                conn, state.quarantine, resource, set(keys["key"]), run_id=ctx.run_id, now=now
+            )
         _store_snapshot(conn, resource, keys, gone, ctx.run_id)
         quarantine = record_quarantine(
             conn, state.quarantine, resource, source_table=manifest.primary.table, errors=errors,
             seen_record_ids=sorted(seen), run_id=ctx.run_id, now=now,
         )  # fmt: skip
+        quarantine["resolved_vanished"] = vanished_keys
         if extract.get("changed_until"):
             state.move_watermark(
                 conn, resource_name, dt.datetime.fromisoformat(str(extract["changed_until"])), ctx.run_id, now

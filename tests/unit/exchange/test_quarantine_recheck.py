@@ -46,14 +46,19 @@ def _quarantine_rows(curated_url: str, record_id: str) -> list[sa.Row]:
         engine.dispose()
 
 
-@pytest.mark.parametrize("second_mode", ["incremental", "snapshot"])
-def test_a_fixed_record_leaves_quarantine_and_a_broken_one_stays_once(tmp_path, use_connections, second_mode):
+def _first_run(tmp_path, use_connections) -> dict[str, str]:
     urls = {name: f"sqlite:///{tmp_path / name}.db" for name in ("legacy", "curated", "exchange")}
     generate_legacy(urls["legacy"], scale=0.02, seed=5, rates={"date.placeholder": 0.02})
     use_connections(
         legacy_supervision=urls["legacy"], curated=urls["curated"], bigdata_centre=urls["exchange"]
     )
     run_pipeline(RunContext(run_id="run-1", logical_date=LOGICAL), [RESOURCE])
+    return urls
+
+
+@pytest.mark.parametrize("second_mode", ["incremental", "snapshot"])
+def test_a_fixed_record_leaves_quarantine_and_a_broken_one_stays_once(tmp_path, use_connections, second_mode):
+    urls = _first_run(tmp_path, use_connections)
     fixed, broken = _open_rows(urls["curated"])[:2]
     before = _quarantine_rows(urls["curated"], broken.record_id)
 
@@ -81,3 +86,16 @@ def test_a_fixed_record_leaves_quarantine_and_a_broken_one_stays_once(tmp_path, 
     assert (still.first_run_id, str(still.first_seen)) == ("run-1", str(was.first_seen))
     assert still.last_run_id == "run-2" and str(still.last_seen) >= str(was.last_seen)
     assert scalar(urls["curated"], f"SELECT COUNT(*) FROM cur_{RESOURCE} WHERE record_id = '{broken.record_id}'") == 0  # fmt: skip
+
+
+def test_a_quarantined_record_whose_row_is_gone_leaves_quarantine_on_a_full_read(tmp_path, use_connections):
+    urls = _first_run(tmp_path, use_connections)
+    gone = _open_rows(urls["curated"])[0]
+    legacy = sa.create_engine(urls["legacy"])
+    with legacy.begin() as conn:
+        conn.execute(CZZ.delete().where(gone.source_key == CZZ.c.CZZID))
+    legacy.dispose()
+    stats = run_pipeline(RunContext(run_id="run-2", logical_date=LOGICAL, mode="snapshot"), [RESOURCE])
+    (row,) = _quarantine_rows(urls["curated"], gone.record_id)
+    assert row.resolved_at is not None and row.resolved_run_id == "run-2"
+    assert stats[RESOURCE]["curate"]["quarantine"]["resolved_vanished"] == 1
