@@ -281,6 +281,28 @@ def _check_rules(catalog: Catalog, resource: Resource) -> Iterator[Problem]:
     for index, rule in enumerate(resource.rules):
         file = _resource_file(catalog, resource, resource.rule_file(index))
         yield from _check_rule(file, f"rules[{index}]", rule, resource)
+        if rule.rule == "status_from_dates":
+            yield from _check_dated_statuses(catalog, file, f"rules[{index}].status", rule, resource)
+
+
+def _check_dated_statuses(
+    catalog: Catalog, file: Path, where: str, rule: Rule, resource: Resource
+) -> Iterator[Problem]:
+    # The correction decides between the two codes its status item's code list marks `dated`.
+    name = rule.params.get("status")
+    if name not in resource.item_names:
+        return  # reported by _check_rule
+    codelist = resource.item(name).codelist
+    if codelist is None or codelist not in catalog.codelists:
+        yield Problem(file, where, f"status_from_dates needs {name!r} to name a code list")
+        return
+    marked = sorted(
+        str(e.attributes["dated"]) for e in catalog.codelists[codelist].entries if "dated" in e.attributes
+    )
+    if marked != ["expired", "valid"]:
+        yield Problem(
+            file, where, f"code list {codelist} must mark one entry `dated: valid` and one `dated: expired`"
+        )
 
 
 def _check_rule(file: Path, where: str, rule: Rule, resource: Resource) -> Iterator[Problem]:

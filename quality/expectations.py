@@ -46,6 +46,10 @@ class QualityGate:
         )
 
 
+#: Column of a batch marking the records that were in quarantine before the run (judged again, not new).
+RECHECKED = "rechecked"
+
+
 def _bound_column(check: RuleCheck) -> str:
     return f"_legal_bound_{check.columns[1]}"
 
@@ -94,13 +98,16 @@ def build_suite(resource: Resource, checks: list[RuleCheck], gate: QualityGate |
         gxe.ExpectColumnValuesToBeUnique(column="record_id", meta={"check": "unique:record_id", "gate": True})
     )
     if gate is not None:
-        # `mostly` is GX's own "share of rows that must pass": the quarantined share, as a gate.
+        # `mostly` is GX's own "share of rows that must pass": the quarantined share, as a gate. Records
+        # already in quarantine before the run are judged again every run, but are no new refusals.
         suite.add_expectation(
             gxe.ExpectColumnValuesToBeInSet(
                 column="quarantined",
                 value_set=[False],
                 mostly=1 - gate.max_quarantined_share,
                 meta={"check": "share:quarantined", "gate": True},
+                row_condition=f"{RECHECKED} == False",
+                condition_parser="pandas",
             )
         )
     return suite
@@ -162,7 +169,9 @@ def validate_with_gx(
 ) -> SuiteResult:
     """Validate a batch with the resource's suite on an ephemeral GX context (no files, no network)."""
     frame = validation_frame(records, checks)
-    if gate is not None and len(frame) < gate.min_rows:
+    if RECHECKED not in frame:
+        frame[RECHECKED] = False
+    if gate is not None and int((~frame[RECHECKED].astype(bool)).sum()) < gate.min_rows:
         gate = None  # too few records for a share to mean anything
     return _validate(resource.name, frame, lambda: build_suite(resource, checks, gate))
 

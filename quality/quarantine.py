@@ -110,3 +110,35 @@ def record_quarantine(
     if resolved:
         conn.execute(table.update().where(where).values(resolved_at=now, resolved_run_id=run_id), resolved)
     return {"opened": len(inserts), "still_open": len(refreshes), "resolved": len(resolved)}
+
+
+def resolve_vanished(
+    conn: sa.Connection,
+    table: sa.Table,
+    resource: Resource,
+    read_keys: set[str],
+    *,
+    run_id: str,
+    now: dt.datetime,
+) -> int:
+    """Resolve the open rows of records whose source row a full read no longer finds (hard-deleted).
+
+    Such a record was never curated, so no delete reaches it; without this its rows would stay open for ever.
+    """
+    open_rows = conn.execute(
+        sa.select(table.c.source_key)
+        .where(table.c.resource == resource.name, table.c.resolved_at.is_(None))
+        .distinct()
+    )
+    gone = sorted({key for (key,) in open_rows} - read_keys)
+    for start in range(0, len(gone), 1000):
+        conn.execute(
+            table.update()
+            .where(
+                table.c.resource == resource.name,
+                table.c.resolved_at.is_(None),
+                table.c.source_key.in_(gone[start : start + 1000]),
+            )
+            .values(resolved_at=now, resolved_run_id=run_id)
+        )
+    return len(gone)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from catalog import Catalog, Item, Resource
-from quality.standardize.codes import derive_certificate_status
+from quality.standardize.codes import DatedStatus, derive_certificate_status
 
 
 @dataclass(frozen=True)
@@ -229,15 +229,33 @@ def evaluate(checks: list[RuleCheck], records: pd.DataFrame) -> list[RuleOutcome
     return [RuleOutcome(check, (_fails(check, records) & live).astype(bool)) for check in checks]
 
 
-def apply_corrections(resource: Resource, records: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    """Apply the resource's correcting rules in place; returns findings (row, item, issue, value)."""
+def apply_corrections(
+    resource: Resource,
+    records: pd.DataFrame,
+    catalog: Catalog,
+    as_of: dt.date,
+    refused: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Apply the resource's correcting rules in place; returns findings (row, item, issue, value).
+
+    `refused` (row, item) lists values already refused: a date that could not be read is empty, which
+    would read as "no expiry", so a status is never corrected from it.
+    """
     found = []
     for rule in resource.rules:
         if rule.rule != "status_from_dates":
             continue
         status, valid_to = rule.params["status"], rule.params["valid_to"]
-        result = derive_certificate_status(records[status], records[valid_to], as_of)
-        changed = result.issues.notna()
+        codelist = resource.item(status).codelist
+        if codelist is None:
+            raise ValueError(f"{resource.name}: status_from_dates needs a status item with a code list")
+        result = derive_certificate_status(
+            records[status], records[valid_to], as_of, DatedStatus.from_codelist(catalog.codelist(codelist))
+        )
+        unread = records.index.isin(
+            [] if refused is None else refused.loc[refused["item"] == valid_to, "row"]
+        )
+        changed = result.issues.notna() & ~unread
         if changed.any():
             found.append(
                 pd.DataFrame(
@@ -249,7 +267,7 @@ def apply_corrections(resource: Resource, records: pd.DataFrame, as_of: dt.date)
                     }
                 )
             )
-        records[status] = result.values
+        records[status] = result.values.where(~unread, records[status])
     return (
         pd.concat(found, ignore_index=True)
         if found

@@ -51,7 +51,8 @@ def _rule_findings(outcomes: list[RuleOutcome], records: pd.DataFrame, known: pd
 def judge(resource: Resource, batch: StandardizedBatch, catalog: Catalog, as_of: dt.date) -> Verdict:
     """Apply corrections and row rules; a record with any error-severity finding is quarantined."""
     records = batch.records.copy()
-    corrections = apply_corrections(resource, records, as_of)
+    refused = batch.findings.loc[batch.findings["issue"].map(lambda c: issue_kind(c).is_error).astype(bool)]
+    corrections = apply_corrections(resource, records, catalog, as_of, refused)
     outcomes = evaluate(compile_rules(resource, catalog), records)
     known = pd.concat([batch.findings, corrections], ignore_index=True)
     # .loc with a bool mask: plain [] reads an empty object-dtype mask as a list of column names.

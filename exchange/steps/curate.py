@@ -17,7 +17,7 @@ from exchange import settings, staging, state
 from exchange.context import RunContext, shanghai_now
 from exchange.faults import crash_point
 from exchange.steps import merge
-from quality.quarantine import record_quarantine
+from quality.quarantine import record_quarantine, resolve_vanished
 from schemas.canonical import record_digest
 from schemas.manifest import manifest_for
 
@@ -191,16 +191,23 @@ def curate_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
         for frame in loads:
             for key, value in _load_batch(conn, resource, frame, ctx.run_id, now).items():
                 totals[key] += value
-        if full_read and manifest.merge is None:
-            vanished = _vanished(conn, resource, set(keys["key"]))
-            gone = vanished["source_key"].tolist()
-            for key, value in _load_batch(conn, resource, vanished, ctx.run_id, now).items():
-                totals[key] += value
+        vanished_keys = 0
+        if full_read:
+            if manifest.merge is None:
+                vanished = _vanished(conn, resource, set(keys["key"]))
+                gone = vanished["source_key"].tolist()
+                for key, value in _load_batch(conn, resource, vanished, ctx.run_id, now).items():
+                    totals[key] += value
+            # A quarantined record whose source row is gone was never curated: only a full read can close it.
+            vanished_keys = resolve_vanished(
+                conn, state.quarantine, resource, set(keys["key"]), run_id=ctx.run_id, now=now
+            )
         _store_snapshot(conn, resource, keys, gone, ctx.run_id)
         quarantine = record_quarantine(
             conn, state.quarantine, resource, source_table=manifest.primary.table, errors=errors,
             seen_record_ids=sorted(seen), run_id=ctx.run_id, now=now,
         )  # fmt: skip
+        quarantine["resolved_vanished"] = vanished_keys
         if extract.get("changed_until"):
             state.move_watermark(
                 conn, resource_name, dt.datetime.fromisoformat(str(extract["changed_until"])), ctx.run_id, now

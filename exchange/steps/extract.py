@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -100,16 +101,24 @@ def extract_source(ctx: RunContext, source: str, resources: list[str] | None = N
     read, passed, newest, clock = 0, 0, None, time.monotonic()
     staged = _Staged(ctx, source)
     curated = ctx.curated.get_conn()
+    # Quarantined records are judged again every run, changed or not: a fix or a catalogue change frees them.
+    recheck = _quarantined_keys(curated, resources) if ctx.mode != "full" else set()
     try:
         batches = ctx.legacy.read_batches(
             stmt, timestamp_columns=set(change_labels), batch_size=settings.batch_size()
         )
         for batch in batches:
             batch = _with_attributes(ctx, manifest, batch)
-            rows, keys = _changed_rows(ctx, manifest, resources, batch, change_labels, curated)
+            rows, keys = _changed_rows(ctx, manifest, resources, batch, change_labels, curated, recheck)
             staged.write(rows, keys)
+            recheck -= set(keys.column(0).to_pylist())
             read, passed = read + batch.num_rows, passed + rows.num_rows
             newest = _newest_change(batch, change_labels, started, newest)
+        # Those outside the window are read by key; they do not move the watermark.
+        for batch in _read_keys(ctx, manifest, manifest.partition_values(resources), sorted(recheck)):
+            rows, keys = _changed_rows(ctx, manifest, resources, batch, change_labels, curated, recheck)
+            staged.write(rows, keys)
+            read, passed = read + batch.num_rows, passed + rows.num_rows
             log.info(
                 "extract %s: %d rows read, %d passed (%.0f rows/s)",
                 source,
@@ -130,6 +139,29 @@ def extract_source(ctx: RunContext, source: str, resources: list[str] | None = N
     }  # fmt: skip
     staging.write_json(staging.path(ctx.run_id, source, "extract.json"), result)
     return result
+
+
+def _quarantined_keys(curated: sa.Engine, resources: list[str]) -> set[str]:
+    if not sa.inspect(curated).has_table(state.quarantine.name):
+        return set()
+    q = state.quarantine
+    stmt = sa.select(q.c.source_key).where(q.c.resource.in_(resources), q.c.resolved_at.is_(None)).distinct()
+    with curated.connect() as conn:
+        return {str(key) for (key,) in conn.execute(stmt)}
+
+
+def _read_keys(
+    ctx: RunContext, manifest: Manifest, partition_values: list[str], keys: list[str]
+) -> Iterator[pa.RecordBatch]:
+    """The rows of `keys`, whatever their change time, in chunks a database takes as an IN list."""
+    stmt = build_select(manifest, partition_values, Window())
+    key = stmt.selected_columns[manifest.key_label]
+    for start in range(0, len(keys), 1000):
+        chunk = stmt.where(key.in_(keys[start : start + 1000]))
+        for batch in ctx.legacy.read_batches(
+            chunk, timestamp_columns=set(manifest.change_labels()), batch_size=settings.batch_size()
+        ):
+            yield _with_attributes(ctx, manifest, batch)
 
 
 def _with_attributes(ctx: RunContext, manifest: Manifest, batch: pa.RecordBatch) -> pa.RecordBatch:
@@ -153,6 +185,7 @@ def _changed_rows(
     batch: pa.RecordBatch,
     change_labels: list[str],
     curated: sa.Engine,
+    recheck: set[str],
 ) -> tuple[pa.RecordBatch, pa.RecordBatch]:
     content = [name for name in batch.schema.names if name not in change_labels]
     hashes = row_hashes(batch, content)
@@ -165,7 +198,7 @@ def _changed_rows(
     if ctx.mode == "snapshot":
         with curated.connect() as conn:
             stored = _stored_hashes(conn, resources, [str(k) for k in keys])
-        changed = [stored.get(str(k)) != h for k, h in zip(keys, hashes, strict=True)]
+        changed = [stored.get(str(k)) != h or str(k) in recheck for k, h in zip(keys, hashes, strict=True)]
     key_batch = pa.record_batch(
         [
             pa.array(keys, pa.string()),

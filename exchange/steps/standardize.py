@@ -110,7 +110,7 @@ def standardize_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
         "rule_failures": dict(failures),
         "seconds": round(time.monotonic() - clock, 3),
     }
-    gx = _validate_with_gx(ctx, resource_name, checks, gx_frames)
+    gx = _validate_with_gx(ctx, resource_name, checks, gx_frames, _open_quarantine(ctx, resource_name))
     gate = _gate(ctx, resource_name, gx)
     if gate["held"]:
         log.error("quality gate holds %s back: %s", resource_name, "; ".join(gate["reasons"]))
@@ -147,18 +147,28 @@ def _gate(ctx: RunContext, resource_name: str, gx: dict[str, Any]) -> dict[str, 
     return {"held": bool(reasons), "reasons": reasons}
 
 
+def _open_quarantine(ctx: RunContext, resource_name: str) -> set[str]:
+    # Record ids in quarantine before this run: extraction reads them again every run.
+    q = state.quarantine
+    stmt = sa.select(q.c.record_id).where(q.c.resource == resource_name, q.c.resolved_at.is_(None))
+    with ctx.curated.get_conn().connect() as conn:
+        return set(conn.execute(stmt).scalars())
+
+
 def _validate_with_gx(
-    ctx: RunContext, resource_name: str, checks: list, frames: list[pd.DataFrame]
+    ctx: RunContext, resource_name: str, checks: list, frames: list[pd.DataFrame], rechecked: set[str]
 ) -> dict[str, Any]:
     # Imported here: Great Expectations takes seconds to import and is only needed by this step.
-    from quality.expectations import QualityGate, validate_with_gx
+    from quality.expectations import RECHECKED, QualityGate, validate_with_gx
 
     clock = time.monotonic()
     resource = ctx.catalog.resource(resource_name)
     if not frames:
         return {"success": True, "unexpected": {}, "seconds": 0.0}
     gate = QualityGate.of(resource, ctx.catalog.settings)
-    result = validate_with_gx(resource, checks, pd.concat(frames, ignore_index=True), gate)
+    batch = pd.concat(frames, ignore_index=True)
+    batch[RECHECKED] = batch["record_id"].isin(rechecked)
+    result = validate_with_gx(resource, checks, batch, gate)
     staging.write_json(staging.path(ctx.run_id, resource_name, "gx_result.json"), result.result)
     return {
         "success": result.success,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from catalog import Catalog
 from quality.issues import issue_kinds
 from quality.quarantine import quarantine_table
+from quality.standardize.divisions import DivisionTable
 
 # The run tables are defined in exchange.state; quality may not import exchange (DESIGN "Layout"), so the
 # columns the report reads are named here as lightweight clauses.
@@ -42,31 +44,34 @@ QUARANTINE = quarantine_table(sa.MetaData())
 
 DELIVER_PREFIX = "deliver:"
 CURATED_KEYS = ("inserted", "updated", "deleted", "unchanged")
-# Current county-level divisions of Changzhou, in the order the bureau lists them, with the city's own
-# code last: the sheets of the rectification workbook and the district table follow this order.
-DISTRICTS = {
-    "320402": "天宁区",
-    "320404": "钟楼区",
-    "320411": "新北区",
-    "320412": "武进区",
-    "320413": "金坛区",
-    "320481": "溧阳市",
-    "320400": "市本级",
-}
 UNKNOWN_DISTRICT = "区县未识别"
+# What the report calls records of the city bureau itself (the prefecture's own code).
+CITY_LEVEL = "市本级"
 # Run times are Asia/Shanghai wall-clock times without zone (exchange.context.shanghai_now); so is the report's.
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 RECORD_LEVEL_ITEM = "（整条记录）"
 
 
+@functools.cache
+def districts() -> dict[str, str]:
+    """Current county-level divisions of Changzhou by code, in code order, then the city's own code.
+
+    Read from the catalogue's division history (catalog/codelists/divisions_3204.csv): the sheets of the
+    rectification workbook and the district table follow this order.
+    """
+    current = [d for d in DivisionTable.load().divisions.values() if d.valid_to is None]
+    counties = {d.code: d.name for d in sorted(current, key=lambda d: d.code) if d.level != "prefecture"}
+    return counties | {d.code: CITY_LEVEL for d in current if d.level == "prefecture"}
+
+
 def district_name(code: str | None) -> str:
     """The district a division code belongs to, or `区县未识别` (no code, or not a current district)."""
-    return DISTRICTS.get(code or "", UNKNOWN_DISTRICT)
+    return districts().get(code or "", UNKNOWN_DISTRICT)
 
 
 def district_order(name: str) -> int:
     """Sort key of a district name: the bureau's order, unidentified last."""
-    names = list(DISTRICTS.values())
+    names = list(districts().values())
     return names.index(name) if name in names else len(names)
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from catalog import CodeList
 from quality.standardize.dates import parse_date
 from quality.standardize.result import (
     NO_ISSUE,
@@ -22,9 +24,25 @@ from quality.standardize.text import NULL_STANDINS, clean_value
 
 CONTRADICTS_DATES = "status.contradicts_dates"
 
-#: Certificate status codes (catalog/codelists/certificate_status.yaml) this module reasons about.
-STATUS_VALID = "01"
-STATUS_EXPIRED = "05"
+
+@dataclass(frozen=True)
+class DatedStatus:
+    """The two status codes validity dates decide between: the entries a code list marks `dated`."""
+
+    valid: str
+    expired: str
+
+    @classmethod
+    def from_codelist(cls, codelist: CodeList) -> DatedStatus:
+        """Read the entries marked ``dated: valid`` and ``dated: expired`` (certificate_status.yaml)."""
+        marked = {
+            str(e.attributes.get("dated")): e.code for e in codelist.entries if e.attributes.get("dated")
+        }
+        if set(marked) != {"valid", "expired"}:
+            raise ValueError(
+                f"code list {codelist.name} must mark one entry dated: valid and one dated: expired"
+            )
+        return cls(valid=marked["valid"], expired=marked["expired"])
 
 
 class _Lookup:
@@ -84,19 +102,20 @@ def map_codes(
 
 
 def derive_certificate_status(
-    status_code: pd.Series, valid_to: pd.Series, as_of: datetime.date
+    status_code: pd.Series, valid_to: pd.Series, as_of: datetime.date, statuses: DatedStatus
 ) -> Standardized:
     """Correct a certificate status that its validity date contradicts.
 
-    A valid status (``01``) whose ``valid_to`` is before ``as_of`` becomes ``05`` (失效/过期); an expired
-    status (``05``) whose ``valid_to`` is ``as_of`` or later, or empty (no expiry), becomes ``01``; both
-    with ``status.contradicts_dates``. Other statuses (revoked, cancelled…) and rows whose ``valid_to``
-    cannot be read are kept.
+    A valid status (``statuses.valid``, 有效) whose ``valid_to`` is before ``as_of`` becomes
+    ``statuses.expired`` (失效/过期); an expired status whose ``valid_to`` is ``as_of`` or later, or empty
+    (no expiry), becomes valid; both with ``status.contradicts_dates``. Other statuses (revoked,
+    cancelled…) and rows whose ``valid_to`` cannot be read are kept.
 
     Args:
         status_code: status codes, already mapped onto the code list.
         valid_to: validity end dates (``datetime.date``, or text ``parse_date`` reads), row for row.
         as_of: the day the status should be true on.
+        statuses: the code list's valid and expired codes (``DatedStatus.from_codelist``).
 
     Returns:
         The status codes, on the index of ``status_code``.
@@ -108,10 +127,10 @@ def derive_certificate_status(
     unreadable = dates.issues.notna().to_numpy(dtype=bool)
     expired = (end < pd.Timestamp(as_of).normalize()).to_numpy(dtype=bool)
     code_values = codes.to_numpy(dtype=object)
-    to_expired = (code_values == STATUS_VALID) & expired
-    to_valid = (code_values == STATUS_EXPIRED) & ~expired & ~unreadable
+    to_expired = (code_values == statuses.valid) & expired
+    to_valid = (code_values == statuses.expired) & ~expired & ~unreadable
     values = code_values.copy()
-    values[to_expired], values[to_valid] = STATUS_EXPIRED, STATUS_VALID
+    values[to_expired], values[to_valid] = statuses.expired, statuses.valid
     issues = np.full(len(values), None, dtype=object)
     issues[to_expired | to_valid] = CONTRADICTS_DATES
     return Standardized(

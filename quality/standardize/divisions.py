@@ -29,7 +29,6 @@ from quality.standardize.text import clean_value, to_text
 UNKNOWN = "division.unknown"
 AMBIGUOUS = "division.ambiguous"
 
-CITY_CODE = "320400"
 # 6-digit county codes, and the 9- and 12-digit town and village codes that start with one.
 _CODE = re.compile(r"([0-9]{6})(?:[0-9]{3}|[0-9]{6})?", re.ASCII)
 
@@ -86,10 +85,13 @@ class DivisionTable:
             for code, names in (spec.get("aliases") or {}).items()
             for name in names
         }
+        # The city's own name (常州市) is in every address: it names no district.
+        cities = {d.code for d in divisions.values() if d.level == "prefecture"}
         keywords = {
             name: single
             for name, code in aliases.items()
-            if (single := _single_current(resolutions.get(code))) not in (None, CITY_CODE)
+            if (single := _single_current(resolutions.get(code))) is not None
+            and single not in cities
             and not name.isascii()
         }
         for code, towns in (spec.get("towns") or {}).items():
@@ -107,7 +109,10 @@ class DivisionTable:
     def _keyword_pattern(self) -> re.Pattern[str]:
         # Longest first, so 武进高新区 is read as one name and not as 武进 plus 高新区.
         names = sorted(self.address_keywords, key=len, reverse=True)
-        return re.compile("|".join(map(re.escape, names))) if names else re.compile(r"(?!)")
+        if not names:
+            return re.compile(r"(?!)")
+        # A road named after a town (河海路, 兰陵路) runs through several districts: it names none.
+        return re.compile(f"(?:{'|'.join(map(re.escape, names))})(?!路|大道|大街|街(?!道)|巷|弄)")
 
     def code_of(self, value: object) -> str | None:
         """The table's code a raw value names (a code, a name or an alias), or None."""
@@ -153,19 +158,9 @@ def _resolve(code: str, divisions: Mapping[str, Division], seen: tuple[str, ...]
     candidates = frozenset().union(*(p.candidates for p in parts))
     if len(candidates) == 1:
         return Resolution(candidates, next(iter(candidates)))
-    # A code with one successor "maps to its successor" (standards/README.md) even when that successor
-    # later split: 320421 武进县 became 320483 武进市, whose main successor is the first listed, 320412.
-    if len(successors) == 1:
-        return Resolution(candidates, parts[0].fallback or _primary(successors[0], divisions))
+    # A code whose one successor later split needs the address as much as that successor does:
+    # 320421 武进县 became 320483 武进市, whose land went to 武进区 and 新北区 (standards/README.md).
     return Resolution(candidates, None)
-
-
-def _primary(code: str, divisions: Mapping[str, Division]) -> str:
-    seen: set[str] = set()
-    while divisions[code].successors and code not in seen:
-        seen.add(code)
-        code = divisions[code].successors[0]
-    return code
 
 
 def _single_current(resolution: Resolution | None) -> str | None:

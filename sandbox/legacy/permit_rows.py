@@ -254,7 +254,9 @@ def _certificate_row(run: TableRun, certificate: Certificate, serial: int) -> Ro
         "ZSZT": None,
     }
     if certificate.years:
-        end_quirk, end = run.spoil_validity(row, key, issued, certificate.years, "YXQQ")
+        end_quirk, end = run.spoil_validity(
+            row, key, issued, certificate.years, "YXQQ", legal_years=permit.validity_years
+        )
     else:
         end_quirk, end = run.pick("YXQZ", NOTHING), None
     run.spoil(row, key, "FZRQ")

@@ -195,7 +195,14 @@ class TableRun:
         return self._bulk_stamps
 
     def spoil_validity(
-        self, row: Row, key: str, start: datetime.date, years: int, start_column: str
+        self,
+        row: Row,
+        key: str,
+        start: datetime.date,
+        years: int,
+        start_column: str,
+        *,
+        legal_years: int | None = None,
     ) -> tuple[str | None, datetime.date]:
         """Give YXQZ its quirk: a date shape, or a validity reversed or longer than the legal ``years``.
 
@@ -203,8 +210,10 @@ class TableRun:
             row: the row, its ``start_column`` and YXQZ holding clean ISO dates.
             key: the row's primary key.
             start: the first valid day.
-            years: the legal validity in years.
+            years: the certificate's validity in years.
             start_column: the column holding ``start`` (swapped with YXQZ by validity.reversed).
+            legal_years: the type's legal maximum, where a certificate may be issued for less (0202: one
+                or two years, at most two): a validity "too long" must exceed it, not ``years``.
 
         Returns:
             The quirk (or None) and the last valid day the stored YXQZ means.
@@ -217,7 +226,7 @@ class TableRun:
             row[start_column], row["YXQZ"] = row["YXQZ"], row[start_column]
             self.record(key, "YXQZ", quirk, row["YXQZ"], None, "quarantined", quirk)
         elif quirk == "validity.too_long":
-            end = validity_end(start, years + self.rng.randint(1, 4))
+            end = validity_end(start, (legal_years or years) + self.rng.randint(1, 4))
             row["YXQZ"] = end.isoformat()
             self.record(key, "YXQZ", quirk, row["YXQZ"], None, "quarantined", quirk)
         elif quirk is not None:

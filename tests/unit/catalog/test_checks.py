@@ -253,3 +253,14 @@ def test_cli_show_prints_the_items_with_their_titles(capsys):
 def test_cli_show_of_an_unknown_resource_exits_1(capsys):
     assert cli.main(["catalog", "show", "no_such_resource"]) == 1
     assert "no_such_resource" in capsys.readouterr().err
+
+
+def test_status_correction_needs_a_code_list_marking_its_dated_statuses(catalog_copy: Path):
+    def unmark(data: dict[str, Any]) -> None:
+        for entry in data["entries"]:
+            entry.pop("dated", None)
+
+    edit_yaml(catalog_copy / "codelists" / "certificate_status.yaml", unmark)
+    found = [p for p in problems_in(catalog_copy) if "dated: valid" in p.message]
+    assert found and all(p.field.endswith(".status") for p in found)
+    assert not [p for p in check_catalog(default_catalog()) if "dated" in p.message]

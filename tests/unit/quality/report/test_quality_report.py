@@ -211,3 +211,66 @@ def test_validation_page_masks_personal_values_whatever_the_column() -> None:
     assert "320402199001010017" not in html and "13912345678" not in html
     assert not ANY_ID.search(html) and not MOBILE.search(html)
     assert "http" not in html
+
+
+def _generated_personal_numbers(legacy_url: str) -> set[str]:
+    """Every ID number and phone number the generated legacy database holds, in the forms a page could show."""
+    from sandbox.legacy import LEGACY_TABLES
+
+    found: set[str] = set()
+    engine = sa.create_engine(legacy_url)
+    try:
+        with engine.connect() as conn:
+            for table, columns in (("T_PX_KHHG", ["SFZH"]), ("T_TZZY_CZZ", ["SFZH", "ZH"]), ("T_QY_JBXX", ["FDDBRDH", "AQFZRDH"])):  # fmt: skip
+                source = LEGACY_TABLES[table]
+                for row in conn.execute(sa.select(*(source.c[c] for c in columns))):
+                    found.update(str(v) for v in row if v)
+            kz = LEGACY_TABLES["T_XK_KZ"]
+            found.update(v for (v,) in conn.execute(sa.select(kz.c.SXZ).where(kz.c.SXMC == "联系电话")) if v)
+    finally:
+        engine.dispose()
+    numbers = set()
+    for value in found:
+        # Several phones in one field, brackets, +86: every number alone, with and without its area code.
+        for part in re.split(r"[/、;；,，\s]+", value):
+            digits = re.sub(r"[^0-9Xx]", "", part).upper()
+            digits = digits[2:] if digits.startswith("86") and len(digits) == 13 else digits
+            numbers.update({digits, digits.removeprefix("0519"), part.strip().upper()})
+    return {n for n in numbers if len(re.sub(r"[^0-9]", "", n)) >= 7}
+
+
+def test_no_generated_id_number_or_phone_appears_unmasked(reported_runs: ReportedRuns) -> None:
+    numbers = _generated_personal_numbers(reported_runs.urls["legacy"])
+    assert len(numbers) > 1000, "the generated data should hold many ID and phone numbers"
+    for page in _pages(reported_runs.first) + _pages(reported_runs.second):
+        text = re.sub(r"[-\s]", "", page.read_text(encoding="utf-8")).upper()
+        leaked = sorted(n for n in numbers if re.sub(r"[-\s]", "", n) in text)
+        assert not leaked, (page.name, leaked[:3])
+    for written in (reported_runs.first, reported_runs.second):
+        book = load_workbook(written["rectification"])
+        cells = " ".join(str(v).upper() for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for v in row if v is not None)  # fmt: skip
+        cells = re.sub(r"[-\s]", "", cells)
+        leaked = sorted(n for n in numbers if re.sub(r"[-\s]", "", n) in cells)
+        assert not leaked, leaked[:3]
+
+
+def test_each_resource_row_shows_its_counts_and_quarantine_reasons(reported_runs: ReportedRuns) -> None:
+    from quality.issues import issue_kinds
+    from quality.report.page import fmt_count
+
+    html = Path(reported_runs.first["quality_report"]).read_text(encoding="utf-8")
+    steps = _query(reported_runs.urls["curated"], f"SELECT resource, stats FROM sdx_run_step WHERE run_id = '{FIRST_RUN}' AND step = 'standardize'")  # fmt: skip
+    assert steps
+    reasons_seen = 0
+    for resource, stats_text in steps:
+        stats = json.loads(stats_text)
+        row = re.search(rf'<tr data-resource="{resource}">(.*?)</tr>', html, re.S)
+        assert row, resource
+        cells = re.findall(r'<td class="num">([^<]*)', row.group(1))
+        # extracted, valid, pass rate, quarantined: the first cells of the row, as the run counted them.
+        assert cells[0] == fmt_count(stats["extracted"]) and cells[1] == fmt_count(stats["valid"]), resource
+        assert fmt_count(stats["quarantined"]) in cells, resource
+        for code, n in stats["quarantined_by_issue"].items():
+            assert f"{escape(issue_kinds()[code].message)} × {fmt_count(n)}" in row.group(1), (resource, code)
+            reasons_seen += 1
+    assert reasons_seen > 0, "the generated data should quarantine records for some reason"

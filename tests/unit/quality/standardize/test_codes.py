@@ -8,7 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from catalog import CodeList, default_catalog
+from catalog.model import CodeEntry
 from quality.standardize import derive_certificate_status, map_codes
+from quality.standardize.codes import DatedStatus
 
 # The legacy ZSZT values of catalog/codelists/certificate_status.yaml.
 # fmt: off
@@ -19,6 +22,7 @@ STATUS = {
 }
 # fmt: on
 AS_OF = datetime.date(2026, 11, 29)
+STATUSES = DatedStatus.from_codelist(default_catalog().codelist("certificate_status"))
 
 
 def mapped(value, mapping=STATUS, **kwargs):
@@ -71,7 +75,7 @@ def test_empty(raw):
 
 def derive(statuses, valid_to):
     result = derive_certificate_status(
-        pd.Series(statuses, dtype=object), pd.Series(valid_to, dtype=object), AS_OF
+        pd.Series(statuses, dtype=object), pd.Series(valid_to, dtype=object), AS_OF, STATUSES
     )
     return list(zip(result.values, result.issues, strict=True))
 
@@ -112,6 +116,28 @@ def test_empty_status():
 
 def test_index_follows_status():
     status = pd.Series(["01", "05"], index=["x", "y"])
-    result = derive_certificate_status(status, pd.Series(["2025-01-01", "2028-01-01"]), AS_OF)
+    result = derive_certificate_status(status, pd.Series(["2025-01-01", "2028-01-01"]), AS_OF, STATUSES)
     assert result.values.index.equals(status.index)
     assert result.values.tolist() == ["05", "01"]
+
+
+def test_dated_statuses_come_from_the_code_list():
+    assert DatedStatus("01", "05") == STATUSES
+    renumbered = CodeList(
+        "s",
+        "状态",
+        (CodeEntry("A", "有效", {"dated": "valid"}), CodeEntry("B", "过期", {"dated": "expired"})),
+    )
+    assert derive(["01"], ["2020-01-01"]) == [("05", "status.contradicts_dates")]
+    result = derive_certificate_status(
+        pd.Series(["A", "B"]),
+        pd.Series(["2020-01-01", "2030-01-01"]),
+        AS_OF,
+        DatedStatus.from_codelist(renumbered),
+    )
+    assert result.values.tolist() == ["B", "A"]
+
+
+def test_a_code_list_without_dated_statuses_is_refused():
+    with pytest.raises(ValueError, match="dated: valid"):
+        DatedStatus.from_codelist(default_catalog().codelist("genders"))

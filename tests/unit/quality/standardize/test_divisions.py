@@ -35,7 +35,6 @@ def test_current_codes_stay(code):
         ("320482", "320413"),  # 金坛市 → 金坛区, 2015
         ("320422", "320413"),  # 金坛县 → 金坛市 → 金坛区
         ("320423", "320481"),  # 溧阳县 → 溧阳市
-        ("320421", "320412"),  # 武进县 → 武进市 → 武进区 (its main successor), through the chain
     ],
 )
 def test_retired_codes_with_one_successor(code, successor):
@@ -77,7 +76,10 @@ def test_retired_codes_with_one_successor(code, successor):
         ("320403", "天宁区红梅街道", "320402"),
         ("320403", "钟楼区南大街街道", "320404"),
         ("320403", "邹区镇", "320404"),
-        ("320421", "新北区薛家镇", "320411"),  # the address beats the chain's main successor
+        ("320421", "新北区薛家镇", "320411"),  # 武进县 → 武进市, split: decided by the address too
+        ("320421", "武进区湖塘镇", "320412"),
+        ("320483", "常州市河海街道河海路1号", "320411"),
+        ("320403", "南大街街道延陵西路", "320404"),
     ],
 )
 def test_split_codes_decided_by_address(code, address, expected):
@@ -94,6 +96,9 @@ def test_split_codes_decided_by_address(code, address, expected):
         ("320483", "溧阳市"),  # names neither successor
         ("320403", None),
         ("320403", "延陵西路"),
+        ("320421", None),  # 武进县 → 武进市, which split: no guess without an address
+        ("320483", "常州市河海路126号"),  # a road named after a town (河海街道) names no district
+        ("320403", "常州市兰陵路8号"),
     ],
 )
 def test_split_codes_without_deciding_address_are_ambiguous(code, address):
@@ -132,7 +137,6 @@ def test_split_codes_without_deciding_address_are_ambiguous(code, address):
         ("金坛市", "320413"),
         ("金坛县", "320413"),
         ("溧阳县", "320481"),
-        ("武进县", "320412"),
         ("郊区", "320411"),
         ("常州市郊区", "320411"),
         # zones that are not divisions
@@ -151,7 +155,8 @@ def test_names_and_aliases(name, code):
 
 
 @pytest.mark.parametrize(
-    ("name", "address", "expected"), [("广化区", "红梅街道", "320402"), ("武进市", "湖塘镇", "320412")]
+    ("name", "address", "expected"),
+    [("广化区", "红梅街道", "320402"), ("武进市", "湖塘镇", "320412"), ("武进县", "湖塘镇", "320412")],
 )
 def test_old_names_of_split_divisions_use_the_address(name, address, expected):
     assert one(name, address) == (expected, None)

@@ -12,6 +12,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from catalog import default_catalog
 from quality.standardize import (
     Standardized,
     clean_text,
@@ -33,9 +34,11 @@ from quality.standardize import (
     standardize_resident_id,
     standardize_uscc,
 )
+from quality.standardize.codes import DatedStatus
 
 SETTINGS = settings(max_examples=200, deadline=None)
 ISSUE_CODES = set(yaml.safe_load((resources.files("quality") / "issues.yaml").read_text(encoding="utf-8")))
+STATUSES = DatedStatus.from_codelist(default_catalog().codelist("certificate_status"))
 STATUS = {"有效": "01", "正常": "01", "1": "01", "注销": "04", "吊销": "07", "过期": "05", "失效": "05"}
 
 # Shapes the legacy data really has, so that the deep paths get exercised, not only the "unreadable" one.
@@ -178,9 +181,12 @@ def test_derive_certificate_status(status, data):
     valid_to = data.draw(st.lists(st.one_of(SCALARS, st.dates()), min_size=len(status), max_size=len(status)))
     valid_to = pd.Series(valid_to, dtype=object)
     as_of = datetime.date(2026, 11, 29)
-    first = derive_certificate_status(status, valid_to, as_of)
+    first = derive_certificate_status(status, valid_to, as_of, STATUSES)
     check_shape(first, status)
-    assert derive_certificate_status(first.values, valid_to, as_of).values.tolist() == first.values.tolist()
+    assert (
+        derive_certificate_status(first.values, valid_to, as_of, STATUSES).values.tolist()
+        == first.values.tolist()
+    )
 
 
 @SETTINGS
