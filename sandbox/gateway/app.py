@@ -338,7 +338,7 @@ async def ledger_page(state: GatewayState, request: Request, prefix: str | None,
     page = _positive_int(request, "page", 1, 10**9)
     size = _positive_int(request, "pageSize", 1000, 5000)
     held = state.store.records(receiver, resource, (page - 1) * size, size)
-    total = sum(state.store.summary(receiver, resource)[k] for k in ("live", "deleted"))
+    total = state.store.total(receiver, resource)
     records = [
         {"recordId": r.record_id, "seq": r.seq, "op": r.op, "digest": r.digest, "receivedAt": r.received_at}
         for r in held

@@ -40,11 +40,23 @@ def gateway_contract() -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
+def _inline_refs(node: Any, schemas: dict[str, Any]) -> Any:
+    # The file's refs are all local (`#/components/schemas/X`) and not recursive; resolving them once
+    # here spares jsonschema a reference lookup per field per record (a third of its time).
+    if isinstance(node, dict):
+        if "$ref" in node:
+            return _inline_refs(schemas[node["$ref"].rsplit("/", 1)[-1]], schemas)
+        return {key: _inline_refs(value, schemas) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline_refs(value, schemas) for value in node]
+    return node
+
+
 @functools.cache
 def schema_validator(name: str) -> Draft202012Validator:
-    """A validator for `#/components/schemas/<name>`, the file's local refs resolvable."""
-    components = gateway_contract()["components"]
-    return Draft202012Validator({"$ref": f"#/components/schemas/{name}", "components": components})
+    """A validator for `#/components/schemas/<name>` of the contract."""
+    schemas = gateway_contract()["components"]["schemas"]
+    return Draft202012Validator(_inline_refs(schemas[name], schemas))
 
 
 @functools.cache

@@ -176,6 +176,14 @@ class GatewayStore:
             HeldRecord(r[0], r[1], r[2], r[3], r[4], None if r[5] is None else json.loads(r[5])) for r in rows
         ]
 
+    def total(self, receiver: str, resource: str) -> int:
+        """How many records are held, live and deleted."""
+        with self.lock:
+            row = self._conn.execute(
+                "SELECT COUNT(*) FROM records WHERE receiver = ? AND resource = ?", (receiver, resource)
+            ).fetchone()
+        return int(row[0])
+
     def summary(self, receiver: str, resource: str) -> dict[str, Any]:
         """Live and deleted counts and the SM3 over the live records' sorted `recordId:digest` lines."""
         with self.lock:
