@@ -30,6 +30,9 @@ CREATE TABLE IF NOT EXISTS answers (
     status INTEGER NOT NULL, body TEXT NOT NULL, stored_at REAL NOT NULL,
     PRIMARY KEY (scope, app_key, request_id)
 );
+-- Expired nonces and answers are purged on every call: by index, not by a scan.
+CREATE INDEX IF NOT EXISTS nonces_seen ON nonces (seen_at);
+CREATE INDEX IF NOT EXISTS answers_stored ON answers (stored_at);
 """
 
 
