@@ -71,6 +71,27 @@ def _sandbox_legacy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _app_key(text: str) -> tuple[str, str]:
+    key, colon, secret = text.partition(":")
+    if not (key and colon and secret):
+        raise argparse.ArgumentTypeError("expected KEY:SECRET")
+    return key, secret
+
+
+def _sandbox_gateway(args: argparse.Namespace) -> int:
+    from sandbox.gateway import build_state, serve
+    from sandbox.gateway.app import load_fault_plan
+
+    apps = dict(args.app or [("sdx-demo", "sdx-demo-secret")])
+    state = build_state(args.store, apps, faults=load_fault_plan(args.faults), expires_in=args.expires_in)
+
+    def announce(url: str) -> None:
+        print(f"gateway stand-in at {url} (app keys: {', '.join(sorted(apps))})", flush=True)
+
+    serve(state, args.host, args.port, announce)
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from exchange.demo import run_demo
 
@@ -147,6 +168,24 @@ def build_parser() -> argparse.ArgumentParser:
     legacy.add_argument("--seed", type=int, default=0)
     legacy.add_argument("--truth", help="write the truth file (Parquet) here")
     legacy.set_defaults(handler=_sandbox_legacy)
+    gateway = sandbox.add_parser(
+        "gateway", help="serve the government gateway stand-in for its three receivers"
+    )
+    gateway.add_argument("--host", default="127.0.0.1")
+    gateway.add_argument("--port", type=int, default=8600)
+    gateway.add_argument(
+        "--store", required=True, help="SQLite file of what the receivers hold (kept across runs)"
+    )
+    gateway.add_argument(
+        "--app",
+        action="append",
+        type=_app_key,
+        metavar="KEY:SECRET",
+        help="an app key and its secret (repeatable)",
+    )
+    gateway.add_argument("--faults", help="JSON fault plan (changeable at runtime: POST /_faults)")
+    gateway.add_argument("--expires-in", type=int, help="token life in seconds (default 7200)")
+    gateway.set_defaults(handler=_sandbox_gateway)
 
     demo = sub.add_parser("demo", help="generate a demo legacy DB and run nightly_sync through Airflow")
     demo.add_argument("--home", default="var/demo")
