@@ -22,6 +22,7 @@ from connectors.gateway.payloads import (
 )
 from connectors.gateway.signing import encode_body
 from connectors.gateway.transport import GatewayError, RetryPolicy, Transport, limiter_for
+from schemas.canonical import sorted_lines_digest
 
 # The rates the receivers grant in production (contracts/README.md §2); the connection extra may lower them.
 DEFAULT_RATES = {"service_network": 20.0, "province_supervision": 5.0, "province_hazchem": 5.0}
@@ -55,6 +56,11 @@ class LedgerSummary:
     live: int
     deleted: int
     digest: str
+
+    def agrees_with(self, live: Iterable[tuple[str, str]]) -> bool:
+        """Whether the receiver holds exactly these live `(record id, digest)` pairs (no page need be read)."""
+        pairs = list(live)
+        return self.live == len(pairs) and self.digest == sorted_lines_digest(pairs)
 
 
 @dataclass(frozen=True)

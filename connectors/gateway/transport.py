@@ -184,18 +184,35 @@ class Transport:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _fetch_token(self) -> Token:
-        body = encode_body(token_request(self._app_key, self._app_secret))
-        data = self._exchange("POST", TOKEN_PATH, body, "", None)
+        # Each attempt signs anew: a retried token request must not reuse its nonce (40104).
+        data = self._exchange(
+            "POST",
+            TOKEN_PATH,
+            b"",
+            "",
+            None,
+            lambda: encode_body(token_request(self._app_key, self._app_secret)),
+        )
         try:
             return parse_token(data, time.monotonic())
         except ValueError as exc:
             raise GatewayRefused(f"{self.receiver}: {exc}") from None
 
-    def _exchange(self, method: str, target: str, payload: bytes, request_id: str, token: str | None) -> Any:
+    def _exchange(
+        self,
+        method: str,
+        target: str,
+        payload: bytes,
+        request_id: str,
+        token: str | None,
+        fresh_payload: Callable[[], bytes] | None = None,
+    ) -> Any:
         where = f"{self.receiver} {method} {target}" + (f" (request {request_id})" if request_id else "")
         reason = ""
         for attempt in range(self.retry.attempts):
             self.limiter.acquire()
+            if fresh_payload is not None:
+                payload = fresh_payload()
             headers = {"Content-Type": "application/json"} if method == "POST" else {}
             if token is not None:
                 headers |= signed_headers(

@@ -123,6 +123,15 @@ def test_gives_up_after_the_configured_attempts(connect, gateway, caplog):
     no_credentials(gateway, caplog, caught.value)
 
 
+def test_token_request_retried_with_a_fresh_nonce(connect, gateway, caplog):
+    gateway.script["token"].extend([Answer(503), Answer(drop=True)])
+    ok, message = connect().test_connection()
+    assert ok, message
+    tokens = gateway.of("token")
+    assert len(tokens) == 3 and len({t.json()["nonce"] for t in tokens}) == 3
+    no_credentials(gateway, caplog, message)
+
+
 def test_expired_token_is_renewed_and_the_call_resent(connect, gateway, caplog):
     hook = connect()
     hook.push("cases", records(1), "req-a")
@@ -208,6 +217,10 @@ def test_ledger_summary_and_pages(connect, gateway):
     hook = connect()
     summary = hook.ledger_summary("cases")
     assert (summary.live, summary.deleted, summary.digest) == (5, 0, digest)
+    held = [(e["recordId"], e["digest"]) for e in entries]
+    assert summary.agrees_with(reversed(held))
+    assert not summary.agrees_with(held[:4])
+    assert not summary.agrees_with([*held[:4], ("case-4", "b" * 64)])
     pages = list(hook.ledger_pages("cases", page_size=2))
     assert [[e.record_id for e in page] for page in pages] == [
         ["case-0", "case-1"],
