@@ -154,7 +154,8 @@ class Transport:
         self.timeout = timeout
         self.session = session or requests.Session()
         # TLS verification stays on; a CA bundle path replaces the system's store (the receivers' own CA).
-        self.session.verify = verify
+        # Passed with every request, so that REQUESTS_CA_BUNDLE in the environment cannot override it.
+        self.verify = verify
         self._sleep = sleep
         self.tokens = TokenCache(self._fetch_token)
         self._last_token = ""
@@ -225,8 +226,15 @@ class Transport:
                     data=payload or None,
                     headers=headers,
                     timeout=self.timeout,
+                    verify=self.verify,
                     allow_redirects=False,
                 )
+            except requests.exceptions.SSLError:
+                # Not transient: the receiver's certificate is not trusted, and waiting will not change that.
+                raise GatewayRefused(
+                    f"{where}: TLS verification failed: the receiver's certificate is not signed by a trusted CA "
+                    "(set `ca_bundle` in the connection extra to the receiver's CA certificates)"
+                ) from None
             except TRANSIENT_ERRORS as exc:
                 reason, wait = f"{type(exc).__name__}", self.retry.backoff(attempt)
             else:

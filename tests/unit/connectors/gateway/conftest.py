@@ -26,11 +26,13 @@ def connect(monkeypatch, gateway):
 
     hooks: list[GatewayHook] = []
 
-    def make(receiver: str = "service_network", secret: str = SECRET, **extra: Any) -> GatewayHook:
+    def make(
+        receiver: str = "service_network", secret: str = SECRET, url: str = "", **extra: Any
+    ) -> GatewayHook:
         extra = {"rate_limit": 1000, "backoff": 0.01, "timeout": 2, "retries": 5} | extra
         conn = {
             "conn_type": "http",
-            "host": gateway.url,
+            "host": url or gateway.url,
             "login": APP_KEY,
             "password": secret,
             "extra": extra,

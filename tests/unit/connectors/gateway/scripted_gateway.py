@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import ssl
 import threading
 import time
 from collections import deque
@@ -54,7 +55,7 @@ def envelope(code: str = "0", data: Any = None, message: str = "ok") -> dict[str
 class ScriptedGateway:
     """Checks signatures like a receiver; answers from `script[kind]` first, then as a healthy receiver."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.seen: list[Seen] = []
         self.script: dict[str, deque[Answer]] = {"token": deque(), "push": deque(), "ledger": deque()}
         self.tokens: list[str] = []
@@ -63,7 +64,10 @@ class ScriptedGateway:
         handler = self._handler()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def of(self, kind: str) -> list[Seen]:
