@@ -44,6 +44,16 @@ class CuratedRecord:
     deleted: bool
     data: Mapping[str, Any]
 
+    @classmethod
+    def from_row(cls, resource: Resource, row: Any) -> CuratedRecord:
+        """The record of one row of the resource's curated table (schemas.tables.curated_table)."""
+        return cls(
+            record_id=row.record_id,
+            seq=int(row.sdx_seq),
+            deleted=bool(row.sdx_deleted),
+            data={name: getattr(row, name) for name in resource.item_names},
+        )
+
 
 def receiver_mapping(resource: Resource, receiver: str) -> tuple[str, dict[str, str]]:
     """The gateway resource of `resource` at `receiver`, and its field → item mapping from the catalogue."""
