@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -92,36 +93,39 @@ class GatewayHook(BaseHook):
         self.conn_id = conn_id or self.default_conn_name
         self.catalog = catalog or default_catalog()
         self._transport: Transport | None = None
+        self._transport_lock = threading.Lock()
 
     def get_conn(self) -> Transport:
-        """The receiver's transport, configured from the connection on first use."""
-        if self._transport is None:
-            conn = self.get_connection(self.conn_id)
-            extra = conn.extra_dejson
-            host = conn.host or ""
-            if not host or not conn.login or not conn.password:
-                raise GatewayError(
-                    f"connection {self.conn_id} needs host (base URL), login (app key), password"
-                )
-            base_url = host if "://" in host else f"{conn.schema or 'https'}://{host}"
-            if conn.port and "://" not in host:
-                base_url += f":{conn.port}"
-            rate = float(extra.get("rate_limit") or DEFAULT_RATES.get(self.conn_id, 5.0))
-            defaults = RetryPolicy()
-            self._transport = Transport(
-                self.conn_id,
-                base_url,
-                conn.login,
-                conn.password,
-                limiter=limiter_for(self.conn_id, rate),
-                retry=RetryPolicy(
-                    attempts=int(extra.get("retries", defaults.attempts)),
-                    base=float(extra.get("backoff", defaults.base)),
-                ),
-                timeout=(float(extra.get("connect_timeout", 5.0)), float(extra.get("timeout", 30.0))),
-                verify=extra.get("ca_bundle") or True,
-            )
-        return self._transport
+        """The receiver's transport, configured from the connection on first use (one, whatever the threads)."""
+        with self._transport_lock:
+            if self._transport is None:
+                self._transport = self._new_transport()
+            return self._transport
+
+    def _new_transport(self) -> Transport:
+        conn = self.get_connection(self.conn_id)
+        extra = conn.extra_dejson
+        host = conn.host or ""
+        if not host or not conn.login or not conn.password:
+            raise GatewayError(f"connection {self.conn_id} needs host (base URL), login (app key), password")
+        base_url = host if "://" in host else f"{conn.schema or 'https'}://{host}"
+        if conn.port and "://" not in host:
+            base_url += f":{conn.port}"
+        rate = float(extra.get("rate_limit") or DEFAULT_RATES.get(self.conn_id, 5.0))
+        defaults = RetryPolicy()
+        return Transport(
+            self.conn_id,
+            base_url,
+            conn.login,
+            conn.password,
+            limiter=limiter_for(self.conn_id, rate),
+            retry=RetryPolicy(
+                attempts=int(extra.get("retries", defaults.attempts)),
+                base=float(extra.get("backoff", defaults.base)),
+            ),
+            timeout=(float(extra.get("connect_timeout", 5.0)), float(extra.get("timeout", 30.0))),
+            verify=extra.get("ca_bundle") or True,
+        )
 
     def test_connection(self) -> tuple[bool, str]:
         """Fetch a token; never raises, and the message never holds a credential."""

@@ -24,6 +24,7 @@ MAX_BYTES = 2 * 1024 * 1024
 _ENVELOPE_BYTES = len(encode_body({"batchId": "x" * 64, "records": []}))
 
 PushRecord = dict[str, Any]
+_SCHEMAS_REF = "#/components/schemas/"
 
 
 class PayloadError(ValueError):
@@ -139,8 +140,9 @@ class ContractSchemas:
         components = contract["components"]
 
         def validator(name: str) -> jsonschema.Draft202012Validator:
+            # References resolved once here: resolving them per record took about half the validation time.
             return jsonschema.Draft202012Validator(
-                {"$ref": f"#/components/schemas/{name}", "components": components}
+                _inlined(components["schemas"][name], components["schemas"])
             )
 
         self.push_request = validator("PushRequest")
@@ -179,6 +181,21 @@ class ContractSchemas:
                 raise _payload_error(
                     resource, records, index, "PushRequest", None, "digest differs from the data"
                 )
+
+
+def _inlined(schema: Any, schemas: Mapping[str, Any]) -> Any:
+    """`schema` with every `#/components/schemas/…` reference replaced by the schema it names."""
+    if isinstance(schema, list):
+        return [_inlined(s, schemas) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    resolved = {k: _inlined(v, schemas) for k, v in schema.items() if k != "$ref"}
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith(_SCHEMAS_REF):
+        return {**_inlined(schemas[ref.removeprefix(_SCHEMAS_REF)], schemas), **resolved}
+    if ref is not None:
+        raise ValueError(f"gateway.yaml: a record schema refers to {ref}, outside components/schemas")
+    return resolved
 
 
 def _payload_error(
