@@ -1,0 +1,1 @@
+"""The government API gateway (service network and the two provincial platforms), per contracts/gateway.yaml."""
