@@ -18,6 +18,8 @@ from schemas.manifest import ItemSource, Manifest, ManifestError, SourceTable, m
 ALIAS = "derived"
 KEY_COLUMN = "KEY"
 DELETED_COLUMN = "DELETED"
+# Per key: "1" when the key has a row in the master input (staged as `<master input>.PRESENT`).
+PRESENT_COLUMN = "PRESENT"
 SPEC_KINDS = ("from", "permit_type", "provider", "value", "builder")
 
 
@@ -29,6 +31,14 @@ class ItemSpec:
     argument: Any
     default: ItemSpec | None = None
     params: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Master:
+    """The input every per-key record must have a live row in; a record without one is quarantined."""
+
+    input: str
+    missing_issue: str
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,7 @@ class Derivation:
     items: dict[str, ItemSpec]  # per key: item → spec
     include: ItemSpec | None
     lookback: dt.timedelta
+    master: Master | None = None
 
     def input_names(self) -> list[str]:
         """The curated resources this one reads."""
@@ -55,6 +66,22 @@ class Derivation:
     def manifest(self) -> Manifest:
         """The derived source as a manifest, so that standardize and curate treat it like a legacy one."""
         items = sorted({*self.items, *(name for specs in self.inputs.values() for name in specs)})
+        tables = {
+            ALIAS: SourceTable(
+                alias=ALIAS,
+                # Quarantine names this as the record's source table: the curated inputs it was built from.
+                table=f"{ALIAS}.{self.resource}",
+                columns=(KEY_COLUMN, DELETED_COLUMN, *items),
+                soft_delete={"column": DELETED_COLUMN, "deleted": ["1"]},
+            )
+        }
+        if self.master is not None:
+            tables[self.master.input] = SourceTable(
+                alias=self.master.input,
+                table=f"cur_{self.master.input}",
+                columns=(PRESENT_COLUMN,),
+                presence={"column": PRESENT_COLUMN, "missing_issue": self.master.missing_issue},
+            )
         return Manifest(
             source=self.resource,
             description=self.description,
@@ -64,15 +91,7 @@ class Derivation:
             partition_table=None,
             partition_column=None,
             partition_resources={self.resource: self.resource},
-            tables={
-                ALIAS: SourceTable(
-                    alias=ALIAS,
-                    # Quarantine names this as the record's source table: the curated inputs it was built from.
-                    table=f"{ALIAS}.{self.resource}",
-                    columns=(KEY_COLUMN, DELETED_COLUMN, *items),
-                    soft_delete={"column": DELETED_COLUMN, "deleted": ["1"]},
-                )
-            },
+            tables=tables,
             items={name: ItemSource(column=f"{ALIAS}.{name}") for name in items},
             lookback=self.lookback,
         )
@@ -121,6 +140,7 @@ def load_derivation(path: Path) -> Derivation:
             items=items,
             include=_spec(path, "include", data["include"]) if "include" in data else None,
             lookback=dt.timedelta(**data.get("change_lookback", {"hours": 2})),
+            master=Master(**data["master"]) if "master" in data else None,
         )
     except KeyError as exc:
         raise ManifestError(f"{path}: field {exc.args[0]!r} is missing") from None
@@ -175,6 +195,9 @@ def check_derivation(derivation: Derivation, catalog: Catalog) -> list[str]:
         ]
         for spec in specs.values():
             problems += _column_problems(derivation, catalog, input_name, spec)
+    master = derivation.master
+    if master is not None and master.input not in derivation.inputs:
+        problems.append(f"{where}: master {master.input} is not one of the inputs")
     legacy = {m.record_id_prefix: m.source for m in manifests().values()}
     if derivation.record_id_prefix in legacy:
         problems.append(f"{where}: record_id_prefix is also {legacy[derivation.record_id_prefix]}'s")

@@ -9,20 +9,27 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from catalog import Catalog
-from exchange import staging, state
+from exchange import settings, staging, state
 from exchange.context import RunContext, shanghai_now
 from exchange.derived_fields import BUILDERS, BuildInputs
-from exchange.steps.extract import KEYS_SCHEMA
-from schemas.canonical import canonical_json, record_digest
-from schemas.derived import ALIAS, DELETED_COLUMN, KEY_COLUMN, Derivation, ItemSpec, derivations
+from exchange.steps.extract import KEYS_SCHEMA, row_hashes
+from schemas.canonical import canonical_json
+from schemas.derived import (
+    ALIAS,
+    DELETED_COLUMN,
+    KEY_COLUMN,
+    PRESENT_COLUMN,
+    Derivation,
+    ItemSpec,
+    derivations,
+)
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +89,27 @@ def build_values(inputs: BuildInputs, specs: dict[str, ItemSpec], per_key: bool)
     return inputs.values
 
 
-def _read(conn: sa.Connection, table: sa.Table, where: sa.ColumnElement[bool] | None) -> list[dict[str, Any]]:
-    stmt = sa.select(table) if where is None else sa.select(table).where(where)
-    return [dict(r._mapping) for r in conn.execute(stmt)]
+def _pages(
+    conn: sa.Connection, stmt: sa.Select, table: sa.Table, batch_size: int, read: dict[str, Any]
+) -> Iterator[list[dict[str, Any]]]:
+    """The rows of `stmt` in pages of at most `batch_size`, counted (and their newest change kept) in `read`.
+
+    Paged by record id rather than streamed: other queries can run on the same connection between pages
+    (SQLite's write lock allows no second one, a streamed MariaDB result no second query).
+    """
+    last = ""
+    while True:
+        page = conn.execute(
+            stmt.where(table.c.record_id > last).order_by(table.c.record_id).limit(batch_size)
+        )
+        rows = [dict(r._mapping) for r in page]
+        if not rows:
+            return
+        last = rows[-1]["record_id"]
+        newest = max(r["sdx_updated_at"] for r in rows)
+        read["rows"] += len(rows)
+        read["newest"] = newest if read["newest"] is None else max(read["newest"], newest)
+        yield rows
 
 
 def _by_chunks(
@@ -92,103 +117,112 @@ def _by_chunks(
 ) -> list[dict[str, Any]]:
     rows = []
     for start in range(0, len(values), _CHUNK):
-        where = table.c[column].in_(values[start : start + _CHUNK])
-        rows += _read(conn, table, sa.and_(where, table.c.sdx_deleted.is_(False)) if live else where)
+        where: sa.ColumnElement[bool] = table.c[column].in_(values[start : start + _CHUNK])
+        if live:
+            where = sa.and_(where, table.c.sdx_deleted.is_(False))
+        rows += [dict(r._mapping) for r in conn.execute(sa.select(table).where(where))]
     return rows
 
 
-def _changed_where(
-    ctx: RunContext, table: sa.Table, since: dt.datetime | None
-) -> sa.ColumnElement[bool] | None:
-    # A backfill rebuilds what it loaded itself; full and snapshot runs (and a first run) read everything.
+def _changed(ctx: RunContext, table: sa.Table, since: dt.datetime | None, *columns: Any) -> sa.Select:
+    """The input rows a run reads (`columns` of them, or whole rows).
+
+    A backfill reads what it curated itself, full and snapshot runs (and a first run) everything, an
+    incremental run what was curated since the watermark's look-back.
+    """
+    stmt = sa.select(*(columns or (table,)))
     if ctx.mode == "backfill":
-        return table.c.sdx_run_id == ctx.run_id
+        return stmt.where(table.c.sdx_run_id == ctx.run_id)
     if ctx.mode in ("full", "snapshot") or since is None:
-        return None
-    return table.c.sdx_updated_at >= since
-
-
-def _since(ctx: RunContext, conn: sa.Connection, derivation: Derivation) -> dt.datetime | None:
-    mark = state.watermark(conn, derivation.resource)
-    return None if mark is None else mark - derivation.lookback
+        return stmt
+    return stmt.where(table.c.sdx_updated_at >= since)
 
 
 def _per_record(
-    ctx: RunContext, conn: sa.Connection, derivation: Derivation, changed: dict[str, list[dict[str, Any]]]
-) -> Iterable[dict[str, Any]]:
+    ctx: RunContext, derivation: Derivation, since: dt.datetime | None, read: dict[str, Any]
+) -> Iterator[list[dict[str, Any]]]:
     target = state.curated(ctx.catalog.resource(derivation.resource))
-    for name, rows in changed.items():
-        ids = [derivation.record_id_prefix + r["record_id"] for r in rows]
-        previous = {r["record_id"]: r for r in _by_chunks(conn, target, "record_id", ids, live=False)}
-        for row, record_id in zip(rows, ids, strict=True):
-            if row["sdx_deleted"]:
-                yield {KEY_COLUMN: row["record_id"], DELETED_COLUMN: True}
-                continue
-            inputs = BuildInputs(
-                rows={name: [row]}, catalog=ctx.catalog, as_of=ctx.logical_date,
-                previous=previous.get(record_id), input_resource=ctx.catalog.resource(name),
-            )  # fmt: skip
-            values = build_values(inputs, derivation.inputs[name], per_key=False)
-            yield {KEY_COLUMN: row["record_id"], DELETED_COLUMN: False, **values}
+    with ctx.curated.get_conn().connect() as conn:
+        for name, specs in derivation.inputs.items():
+            table = state.curated(ctx.catalog.resource(name))
+            for rows in _pages(conn, _changed(ctx, table, since), table, settings.batch_size(), read):
+                ids = [derivation.record_id_prefix + r["record_id"] for r in rows]
+                previous = {r["record_id"]: r for r in _by_chunks(conn, target, "record_id", ids, live=False)}
+                yield [
+                    _one_record(ctx, name, specs, row, previous.get(rid))
+                    for row, rid in zip(rows, ids, strict=True)
+                ]
+
+
+def _one_record(
+    ctx: RunContext,
+    name: str,
+    specs: dict[str, ItemSpec],
+    row: dict[str, Any],
+    previous: dict[str, Any] | None,
+) -> dict[str, Any]:
+    if row["sdx_deleted"]:
+        return {KEY_COLUMN: row["record_id"], DELETED_COLUMN: True}
+    inputs = BuildInputs(
+        rows={name: [row]}, catalog=ctx.catalog, as_of=ctx.logical_date, previous=previous,
+        input_resource=ctx.catalog.resource(name),
+    )  # fmt: skip
+    return {KEY_COLUMN: row["record_id"], DELETED_COLUMN: False, **build_values(inputs, specs, per_key=False)}
 
 
 def _per_key(
-    ctx: RunContext, conn: sa.Connection, derivation: Derivation, changed: dict[str, list[dict[str, Any]]]
-) -> Iterable[dict[str, Any]]:
+    ctx: RunContext, derivation: Derivation, since: dt.datetime | None, read: dict[str, Any]
+) -> Iterator[list[dict[str, Any]]]:
     column = str(derivation.per_key)
-    keys = sorted({str(r[column]) for rows in changed.values() for r in rows if r.get(column)})
     tables = {name: state.curated(ctx.catalog.resource(name)) for name in derivation.inputs}
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
-        grouped: dict[str, dict[str, list[dict[str, Any]]]] = {key: {} for key in chunk}
-        for name, table in tables.items():
-            rows = sorted(
-                _by_chunks(conn, table, column, chunk, live=True), key=lambda r: r["sdx_updated_at"]
-            )
-            for row in rows:
-                grouped[str(row[column])].setdefault(name, []).append(row)
-        for key, rows_of in grouped.items():
-            inputs = BuildInputs(rows=rows_of, catalog=ctx.catalog, as_of=ctx.logical_date)
-            include = derivation.include
-            if include is not None and not BUILDERS[include.argument](inputs, include.params or {}):
-                yield {KEY_COLUMN: key, DELETED_COLUMN: True}
-                continue
-            yield {
-                KEY_COLUMN: key,
-                DELETED_COLUMN: False,
-                **build_values(inputs, derivation.items, per_key=True),
-            }
+    keys: set[str] = set()
+    with ctx.curated.get_conn().connect() as conn:
+        for table in tables.values():
+            stmt = _changed(ctx, table, since, table.c.record_id, table.c[column], table.c.sdx_updated_at)
+            for rows in _pages(conn, stmt, table, settings.batch_size(), read):
+                keys |= {str(r[column]) for r in rows if r[column]}
+        ordered = sorted(keys)
+        for start in range(0, len(ordered), _CHUNK):
+            chunk = ordered[start : start + _CHUNK]
+            grouped: dict[str, dict[str, list[dict[str, Any]]]] = {key: {} for key in chunk}
+            for name, table in tables.items():
+                rows = _by_chunks(conn, table, column, chunk, live=True)
+                # Oldest first: where one row is wanted, the latest is the last.
+                for row in sorted(rows, key=lambda r: r["sdx_updated_at"]):
+                    grouped[str(row[column])].setdefault(name, []).append(row)
+            yield [_grouped_record(ctx, derivation, key, rows_of) for key, rows_of in grouped.items()]
 
 
-def _staged_tables(
-    derivation: Derivation, catalog: Catalog, records: list[dict[str, Any]]
-) -> tuple[pa.Table, pa.Table]:
-    items = catalog.resource(derivation.resource).item_names
-    labels = [KEY_COLUMN, DELETED_COLUMN, *items]
-    raw = pa.table(
-        {
-            f"{ALIAS}.{label}": pa.array(
-                [
-                    _as_text(r.get(label)) if label != DELETED_COLUMN else ("1" if r[label] else "0")
-                    for r in records
-                ],
-                pa.string(),
-            )
-            for label in labels
-        }
+def _grouped_record(
+    ctx: RunContext, derivation: Derivation, key: str, rows_of: dict[str, list[dict[str, Any]]]
+) -> dict[str, Any]:
+    inputs = BuildInputs(rows=rows_of, catalog=ctx.catalog, as_of=ctx.logical_date)
+    include = derivation.include
+    if include is not None and not BUILDERS[include.argument](inputs, include.params or {}):
+        return {KEY_COLUMN: key, DELETED_COLUMN: True}
+    record = {KEY_COLUMN: key, DELETED_COLUMN: False, **build_values(inputs, derivation.items, per_key=True)}
+    if derivation.master is not None:
+        record[PRESENT_COLUMN] = bool(rows_of.get(derivation.master.input))
+    return record
+
+
+def _raw_schema(derivation: Derivation, items: list[str]) -> pa.Schema:
+    labels = [f"{ALIAS}.{label}" for label in (KEY_COLUMN, DELETED_COLUMN, *items)]
+    if derivation.master is not None:
+        labels.append(f"{derivation.master.input}.{PRESENT_COLUMN}")
+    return pa.schema([pa.field(label, pa.string()) for label in labels])
+
+
+def _raw_batch(schema: pa.Schema, records: list[dict[str, Any]]) -> pa.RecordBatch:
+    def text(record: dict[str, Any], label: str) -> str | None:
+        column = label.split(".", 1)[1]
+        if column in (DELETED_COLUMN, PRESENT_COLUMN):  # flags read as "1" or nothing
+            return "1" if record.get(column) else None
+        return _as_text(record.get(column))
+
+    return pa.record_batch(
+        [pa.array([text(r, f.name) for r in records], pa.string()) for f in schema], schema=schema
     )
-    keys = pa.table(
-        {
-            "key": pa.array([r[KEY_COLUMN] for r in records], pa.string()),
-            "partition": pa.array([derivation.resource] * len(records), pa.string()),
-            "row_hash": pa.array(
-                [record_digest({k: _as_text(r.get(k)) for k in labels})[:16] for r in records], pa.string()
-            ),
-            "passed": pa.array([True] * len(records), pa.bool_()),
-        },
-        schema=KEYS_SCHEMA,
-    )
-    return raw, keys
 
 
 def derive_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
@@ -196,25 +230,44 @@ def derive_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
     derivation = derivations()[resource_name]
     started, clock = shanghai_now(), time.monotonic()
     with ctx.curated.get_conn().connect() as conn:
-        since = _since(ctx, conn, derivation)
-        changed = {}
-        for name in derivation.input_names():
-            table = state.curated(ctx.catalog.resource(name))
-            changed[name] = _read(conn, table, _changed_where(ctx, table, since))
-        build = _per_record if derivation.per_key is None else _per_key
-        records = list(build(ctx, conn, derivation, changed))
-    read = [r for rows in changed.values() for r in rows]
-    newest = max((r["sdx_updated_at"] for r in read), default=None)
-    raw, keys = _staged_tables(derivation, ctx.catalog, records)
-    pq.write_table(raw, staging.path(ctx.run_id, resource_name, "raw.parquet"))
-    pq.write_table(keys, staging.path(ctx.run_id, resource_name, "keys.parquet"))
+        mark = state.watermark(conn, resource_name)
+    since = None if mark is None else mark - derivation.lookback
+    schema = _raw_schema(derivation, ctx.catalog.resource(resource_name).item_names)
+    raw_path = staging.path(ctx.run_id, resource_name, "raw.parquet")
+    keys_path = staging.path(ctx.run_id, resource_name, "keys.parquet")
+    read: dict[str, Any] = {"rows": 0, "newest": None}
+    built = 0
+    build = _per_record if derivation.per_key is None else _per_key
+    # Written aside and swapped in at the end: a crash leaves the previous attempt's files or none.
+    with (
+        pq.ParquetWriter(raw_path.with_suffix(".parquet.tmp"), schema) as raw_out,
+        pq.ParquetWriter(keys_path.with_suffix(".parquet.tmp"), KEYS_SCHEMA) as keys_out,
+    ):
+        for records in build(ctx, derivation, since, read):
+            batch = _raw_batch(schema, records)
+            raw_out.write_batch(batch)
+            keys_out.write_batch(_keys_batch(resource_name, batch))
+            built += len(records)
+    raw_path.with_suffix(".parquet.tmp").replace(raw_path)
+    keys_path.with_suffix(".parquet.tmp").replace(keys_path)
     result = {
         "source": resource_name, "resources": [resource_name], "mode": ctx.mode, "since": since, "until": None,
-        "rows_read": len(read), "rows": len(records),
+        "rows_read": read["rows"], "rows": built,
         # As for a legacy source, curate moves the watermark in the transaction that loads these records.
-        "changed_until": newest if ctx.mode != "backfill" else None,
+        "changed_until": read["newest"] if ctx.mode != "backfill" else None,
         "started": started, "seconds": round(time.monotonic() - clock, 3),
     }  # fmt: skip
     staging.write_json(staging.path(ctx.run_id, resource_name, "extract.json"), result)
-    log.info("derive %s: %d curated rows read, %d records built", resource_name, len(read), len(records))
+    log.info("derive %s: %d curated rows read, %d records built", resource_name, read["rows"], built)
     return result
+
+
+def _keys_batch(resource_name: str, batch: pa.RecordBatch) -> pa.RecordBatch:
+    # Every record built is one "row read": curate keeps its hash and, in full runs, deletes what is missing.
+    key = batch.column(batch.schema.get_field_index(f"{ALIAS}.{KEY_COLUMN}"))
+    return pa.record_batch(
+        [key, pa.array([resource_name] * batch.num_rows, pa.string()),
+         pa.array(row_hashes(batch, batch.schema.names).tolist(), pa.string()),
+         pa.array([True] * batch.num_rows, pa.bool_())],
+        schema=KEYS_SCHEMA,
+    )  # fmt: skip

@@ -19,6 +19,7 @@ from exchange.context import RunContext, shanghai_now
 from exchange.pipeline import run_pipeline
 
 FLAGGED, HOLDER, LAPSED = "91350100M000100Y43", "91110000600037341L", "91310115591693856A"
+UNKNOWN = "91310110666007217T"  # holds a permit, but the enterprise master has no row for it
 
 
 def _enterprise(uscc: str, flagged: bool) -> dict:
@@ -75,6 +76,7 @@ def curated_url(sqlite_url, use_connections):
         "enterprises": {f"QY-{u}": _enterprise(u, u == FLAGGED) for u in (FLAGGED, HOLDER, LAPSED)},
         "permit_0103": {"XKZ-1": _permit(HOLDER, "01")},
         "permit_0101": {"XKZ-2": _permit(LAPSED, "05")},
+        "permit_0104": {"XKZ-3": _permit(UNKNOWN, "01")},
         "filing_0602": {f"ZDWXY-{i}": {"tyshxydm": FLAGGED, "babh": f"BA-{i}"} for i in (1, 2)},
         "integrity_declarations": {
             "CXSB-1": {"tyshxydm": FLAGGED, "sbnd": 2024, "sbrq": dt.date(2024, 3, 1), "qylb": json.dumps(["JY"])},
@@ -86,7 +88,9 @@ def curated_url(sqlite_url, use_connections):
 
 def test_flagged_enterprises_and_holders_of_a_valid_01xx_permit_are_hazchem_enterprises(curated_url):
     stats = _run("run-1")
-    assert stats["standardize"]["quarantined"] == 0
+    # The one holder the master lacks is held back, saying so.
+    assert stats["standardize"]["quarantined"] == 1
+    assert stats["standardize"]["quarantined_by_issue"]["enterprise.not_in_master"] == 1
     built = _hazchem(curated_url)
     assert set(built) == {FLAGGED, HOLDER}  # the lapsed permit's holder is no hazchem enterprise
     flagged, holder = built[FLAGGED], built[HOLDER]

@@ -72,6 +72,9 @@ def test_disagreements_with_the_catalogue_are_named(tmp_path):
     assert _problems(tmp_path, "hazchem_enterprises", lambda d: d["inputs"].append("permit_9999")) == [
         "derived hazchem_enterprises: reads unknown resource permit_9999"
     ]
+    assert _problems(tmp_path, "hazchem_enterprises", lambda d: d["master"].update(input="permit_0201")) == [
+        "derived hazchem_enterprises: master permit_0201 is not one of the inputs"
+    ]
     assert _problems(tmp_path, "hazchem_enterprises", lambda d: d.update(record_id_prefix="XKZ-")) == [
         "derived hazchem_enterprises: record_id_prefix is also permits's"
     ]
