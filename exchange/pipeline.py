@@ -13,7 +13,7 @@ from exchange.steps.deliver_exchange_db import deliver_resource
 from exchange.steps.derive import derive_resource
 from exchange.steps.extract import extract_source
 from exchange.steps.standardize import standardize_resource
-from schemas.derived import derivations
+from schemas.derived import derivations, inputs_fed
 from schemas.manifest import manifests
 
 log = logging.getLogger(__name__)
@@ -33,8 +33,13 @@ def plan(ctx: RunContext, resources: list[str] | None = None) -> dict[str, list[
         mine = [r for r in manifest.resources() if r in wanted]
         if mine:
             out[source] = mine
-    # Derived resources come last: they read what the legacy sources above have curated.
-    out |= {name: [name] for name in derivations() if name in wanted}
+    # Derived resources come last: they read what the legacy sources above have curated. Unless asked for,
+    # one waits until every resource it reads has a source (an input nothing feeds stays empty).
+    out |= {
+        name: [name]
+        for name, derivation in derivations().items()
+        if name in wanted and (resources or inputs_fed(derivation))
+    }
     return out
 
 

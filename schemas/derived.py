@@ -56,7 +56,6 @@ class Derivation:
     inputs: dict[str, dict[str, ItemSpec]]  # per record: input → item → spec; per key: input → {}
     items: dict[str, ItemSpec]  # per key: item → spec
     include: ItemSpec | None
-    lookback: dt.timedelta
     master: Master | None = None
 
     def input_names(self) -> list[str]:
@@ -93,7 +92,8 @@ class Derivation:
             partition_resources={self.resource: self.resource},
             tables=tables,
             items={name: ItemSource(column=f"{ALIAS}.{name}") for name in items},
-            lookback=self.lookback,
+            # Curated rows are read from the watermark itself and by run id (exchange/steps/derive.py).
+            lookback=dt.timedelta(0),
         )
 
 
@@ -139,7 +139,6 @@ def load_derivation(path: Path) -> Derivation:
             inputs=inputs,
             items=items,
             include=_spec(path, "include", data["include"]) if "include" in data else None,
-            lookback=dt.timedelta(**data.get("change_lookback", {"hours": 2})),
             master=Master(**data["master"]) if "master" in data else None,
         )
     except KeyError as exc:
@@ -202,6 +201,12 @@ def check_derivation(derivation: Derivation, catalog: Catalog) -> list[str]:
     if derivation.record_id_prefix in legacy:
         problems.append(f"{where}: record_id_prefix is also {legacy[derivation.record_id_prefix]}'s")
     return problems
+
+
+def inputs_fed(derivation: Derivation) -> bool:
+    """Whether every resource `derivation` reads has a source of its own (a legacy manifest or a derivation)."""
+    fed = {name for manifest in manifests().values() for name in manifest.resources()} | set(derivations())
+    return set(derivation.input_names()) <= fed
 
 
 @cache

@@ -128,14 +128,17 @@ def _changed(ctx: RunContext, table: sa.Table, since: dt.datetime | None, *colum
     """The input rows a run reads (`columns` of them, or whole rows).
 
     A backfill reads what it curated itself, full and snapshot runs (and a first run) everything, an
-    incremental run what was curated since the watermark's look-back.
+    incremental run what its own run curated and what was curated since the watermark. The watermark's own
+    second is read again; a load that commits after the watermark with an earlier time can only be one of
+    this run (runs do not overlap, and derive follows the run's curate steps), and its run id finds it.
     """
     stmt = sa.select(*(columns or (table,)))
+    this_run = table.c.sdx_run_id == ctx.run_id
     if ctx.mode == "backfill":
-        return stmt.where(table.c.sdx_run_id == ctx.run_id)
+        return stmt.where(this_run)
     if ctx.mode in ("full", "snapshot") or since is None:
         return stmt
-    return stmt.where(table.c.sdx_updated_at >= since)
+    return stmt.where(sa.or_(table.c.sdx_updated_at >= since, this_run))
 
 
 def _per_record(
@@ -231,7 +234,7 @@ def derive_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
     started, clock = shanghai_now(), time.monotonic()
     with ctx.curated.get_conn().connect() as conn:
         mark = state.watermark(conn, resource_name)
-    since = None if mark is None else mark - derivation.lookback
+    since = mark
     schema = _raw_schema(derivation, ctx.catalog.resource(resource_name).item_names)
     raw_path = staging.path(ctx.run_id, resource_name, "raw.parquet")
     keys_path = staging.path(ctx.run_id, resource_name, "keys.parquet")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 from yaml_edits import edited_copy
 
 from catalog import default_catalog
-from schemas.derived import check_derivation, derivations, load_derivation
+from schemas.derived import check_derivation, derivations, inputs_fed, load_derivation
 from schemas.manifest import ManifestError, manifest_for
 
 SHIPPED = Path(__file__).resolve().parents[3] / "schemas" / "derived"
@@ -78,3 +79,9 @@ def test_disagreements_with_the_catalogue_are_named(tmp_path):
     assert _problems(tmp_path, "hazchem_enterprises", lambda d: d.update(record_id_prefix="XKZ-")) == [
         "derived hazchem_enterprises: record_id_prefix is also permits's"
     ]
+
+
+def test_a_derivation_is_fed_when_every_input_has_a_source():
+    licences = derivations()["licences"]
+    assert inputs_fed(licences)  # the 18 types all have legacy manifests
+    assert not inputs_fed(dataclasses.replace(licences, inputs={**licences.inputs, "unfed_resource": {}}))
