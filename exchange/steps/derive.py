@@ -128,9 +128,9 @@ def _changed(ctx: RunContext, table: sa.Table, since: dt.datetime | None, *colum
     """The input rows a run reads (`columns` of them, or whole rows).
 
     A backfill reads what it curated itself, full and snapshot runs (and a first run) everything, an
-    incremental run what its own run curated and what was curated since the watermark. The watermark's own
-    second is read again; a load that commits after the watermark with an earlier time can only be one of
-    this run (runs do not overlap, and derive follows the run's curate steps), and its run id finds it.
+    incremental run what its own run curated and what was curated after the watermark. A curate step stamps
+    its rows with the time it started, so a load that commits after the watermark with an earlier (or the
+    same) time can only be one of this run: runs do not overlap, and derive follows the run's curate steps.
     """
     stmt = sa.select(*(columns or (table,)))
     this_run = table.c.sdx_run_id == ctx.run_id
@@ -138,7 +138,7 @@ def _changed(ctx: RunContext, table: sa.Table, since: dt.datetime | None, *colum
         return stmt.where(this_run)
     if ctx.mode in ("full", "snapshot") or since is None:
         return stmt
-    return stmt.where(sa.or_(table.c.sdx_updated_at >= since, this_run))
+    return stmt.where(sa.or_(table.c.sdx_updated_at > since, this_run))
 
 
 def _per_record(

@@ -100,6 +100,8 @@ def test_a_changed_certificate_yields_one_new_licence_version(nights: Nights):
     before, after = nights.first, nights.changed
     certificates, licences = _written(after, "run-2")
     assert certificates and licences == certificates
+    # Only the certificates this run curated are read and rebuilt.
+    assert after.stats["licences"]["extract"]["rows_read"] == len(certificates)
     updated = (certificates - nights.expected.inserted - nights.expected.deleted) & set(before.licences)
     assert updated
     for key in updated:
@@ -129,6 +131,7 @@ def test_a_deleted_certificate_deletes_its_licence(nights: Nights):
 def test_a_rerun_without_change_writes_no_licence(nights: Nights):
     cur = nights.quiet.stats["licences"]["curate"]
     assert cur["inserted"] == cur["updated"] == cur["deleted"] == 0
+    assert nights.quiet.stats["licences"]["extract"]["rows_read"] == 0
     assert _written(nights.quiet, "run-3") == (set(), set())
     assert nights.quiet.licences == nights.changed.licences
 
