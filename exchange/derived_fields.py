@@ -14,10 +14,6 @@ from quality.standardize.codes import STATUS_EXPIRED, STATUS_VALID
 from quality.standardize.identifiers import build_licence_id
 from schemas.derived import ItemSpec
 
-# certificate_status → operate_types: a cancelled certificate's licence is cancelled, an expired one lapses.
-_CANCELLED = "04"
-_OPERATE_CANCELLED, _OPERATE_LAPSED = "05", "04"
-_OPERATE_NEW, _OPERATE_RENEWED, _OPERATE_CHANGED = "01", "02", "09"
 # Surface values are printed text: identifiers and phones of people never go there.
 _NEVER_PRINTED = ("id", "phone")
 
@@ -84,20 +80,22 @@ def status_from_dates(inputs: BuildInputs, params: dict[str, Any]) -> str:
 
 
 def operate_type(inputs: BuildInputs, params: dict[str, Any]) -> str:
-    """新发 for a first version, 延续 when the validity reaches further, 变更 otherwise; 注销, 过期 by status."""
+    """What happened to the licence in this version, by the codes `params` give.
+
+    `by_status` maps a licence status onto its operate type; otherwise it is `new` for a first version,
+    `renewed` when the validity reaches further than the previous version's, and `changed` else.
+    """
     previous, values = inputs.previous, inputs.values
     if previous and inputs.same_version_as_before():
         return str(previous["operate_type"])
-    status = values.get("status")
-    if status == _CANCELLED:
-        return _OPERATE_CANCELLED
-    if status == STATUS_EXPIRED:
-        return _OPERATE_LAPSED
+    by_status: dict[str, str] = params["by_status"]
+    if values.get("status") in by_status:
+        return by_status[str(values["status"])]
     if not previous or previous.get("sdx_deleted"):
-        return _OPERATE_NEW
+        return str(params["new"])
     before, now = previous.get("valid_to"), values.get("valid_to")
     renewed = before is not None and (now is None or str(now) > str(before))
-    return _OPERATE_RENEWED if renewed else _OPERATE_CHANGED
+    return str(params["renewed"] if renewed else params["changed"])
 
 
 def associated_licence_id(inputs: BuildInputs, params: dict[str, Any]) -> str | None:

@@ -78,16 +78,30 @@ def test_status_of_a_type_without_one_follows_its_dates(valid_to, status):
 
 
 def test_operate_type_says_what_happened_to_the_licence():
+    params = derivations()["licences"].inputs["permit_0101"]["operate_type"].params
     new = {"licence_id": "B", "status": "01", "valid_to": dt.date(2029, 1, 1)}
     before = {"licence_id": "A", "operate_type": "01", "valid_to": dt.date(2026, 1, 1), "sdx_deleted": False}
-    assert operate_type(_inputs(new), {}) == "01"
-    assert operate_type(_inputs(new, before), {}) == "02"  # validity reaches further: 延续
-    assert operate_type(_inputs(new | {"valid_to": dt.date(2026, 1, 1)}, before), {}) == "09"
-    assert operate_type(_inputs(new | {"status": "04"}, before), {}) == "05"
-    assert operate_type(_inputs(new | {"status": "05"}, before), {}) == "04"
-    assert operate_type(_inputs(new, before | {"sdx_deleted": True}), {}) == "01"
+    assert operate_type(_inputs(new), params) == "01"
+    assert operate_type(_inputs(new, before), params) == "02"  # validity reaches further: 延续
+    assert operate_type(_inputs(new | {"valid_to": dt.date(2026, 1, 1)}, before), params) == "09"
+    assert operate_type(_inputs(new | {"status": "04"}, before), params) == "05"
+    assert operate_type(_inputs(new | {"status": "05"}, before), params) == "04"
+    assert operate_type(_inputs(new, before | {"sdx_deleted": True}), params) == "01"
     # Rebuilt without a new version (a re-read): what was built before stays.
-    assert operate_type(_inputs(new | {"licence_id": "A"}, before | {"operate_type": "09"}), {}) == "09"
+    assert operate_type(_inputs(new | {"licence_id": "A"}, before | {"operate_type": "09"}), params) == "09"
+
+
+def test_operate_type_codes_are_the_catalogues_for_every_input():
+    statuses, operations = (set(CATALOG.codelist(n).codes()) for n in ("certificate_status", "operate_types"))
+    for specs in derivations()["licences"].inputs.values():
+        params = specs["operate_type"].params
+        assert set(params["by_status"]) <= statuses
+        assert {
+            *params["by_status"].values(),
+            params["new"],
+            params["renewed"],
+            params["changed"],
+        } <= operations
 
 
 def test_associated_licence_is_the_same_holders_previous_version_of_the_same_number():
