@@ -33,22 +33,29 @@ from exchange.orchestration import DEFAULT_ARGS, RUN_MODES, TIMEZONE, curated_as
 def nightly_sync() -> None:
     """Extract → standardize and validate → curate → deliver, one mapped task per source or resource."""
 
+    # Legacy sources with their resources, the resources derived from curated ones, and every one planned.
     @task
-    def prepare() -> list[dict]:
+    def prepare() -> dict[str, list]:
         from exchange import tasks
 
-        plan = tasks.prepare(get_current_context())
-        return [{"source": s, "resources": r} for s, r in plan.items()]
+        return tasks.plan_entries(get_current_context())
 
     @task
-    def resources_of(plan: list[dict]) -> list[str]:
-        return [name for entry in plan for name in entry["resources"]]
+    def resources_of(plan: dict[str, list], part: str = "resources") -> list:
+        return plan[part]
 
     @task(map_index_template="{{ task.op_kwargs['entry']['source'] }}")
     def extract(entry: dict) -> dict:
         from exchange import tasks
 
         return tasks.extract(get_current_context(), entry["source"], entry["resources"])
+
+    # Runs once the run's resources are curated, also when one of them failed or was held back.
+    @task(trigger_rule="all_done", map_index_template="{{ task.op_kwargs['resource'] }}")
+    def derive(resource: str) -> dict:
+        from exchange import tasks
+
+        return tasks.derive(get_current_context(), resource)
 
     @task(map_index_template="{{ task.op_kwargs['resource'] }}")
     def standardize(resource: str) -> dict:
@@ -83,11 +90,22 @@ def nightly_sync() -> None:
 
     plan = prepare()
     names = resources_of(plan)
-    extracted = extract.expand(entry=plan)
+    derived = resources_of.override(task_id="derived_resources")(plan, "derived")
+    extracted = extract.expand(entry=resources_of.override(task_id="sources")(plan, "sources"))
     standardized = standardize.expand(resource=names)
     curated = curate.expand(resource=names)
     delivered = deliver.expand(resource=names)
-    extracted >> standardized >> curated >> delivered >> finish(names) >> report()
+    # Derived resources are built from curated ones, then checked and curated like every other.
+    built = derive.expand(resource=derived)
+    built_standardized = standardize.override(task_id="standardize_derived").expand(resource=derived)
+    built_curated = curate.override(task_id="curate_derived").expand(resource=derived)
+    extracted >> standardized >> curated >> delivered
+    curated >> built >> built_standardized >> built_curated
+    (
+        [delivered, built_curated]
+        >> finish(resources_of.override(task_id="planned")(plan, "planned"))
+        >> report()
+    )
 
 
 nightly_sync()

@@ -56,6 +56,21 @@ def check_manifests(catalog: Catalog) -> list[Problem]:
             problems.append(Problem(path, "partition.resources" if fed else "items", message))
     # Record ids of two sources must never collide.
     problems += [Problem(manifest_folder(), "record_id_prefix", m) for m in prefix_clashes(loaded)]
+    return problems + check_derived(catalog)
+
+
+def check_derived(catalog: Catalog) -> list[Problem]:
+    """Problems between every derived source (`schemas/derived`) and `catalog`."""
+    from schemas.derived import check_derivation, load_derivation
+
+    problems = []
+    for path in sorted((manifest_folder().parent / "derived").glob("*.yaml")):
+        try:
+            derivation = load_derivation(path)
+        except (ManifestError, yaml.YAMLError) as exc:
+            problems.append(Problem(path, "derived", str(exc).removeprefix(f"{path}: ")))
+            continue
+        problems += [Problem(path, "inputs", message) for message in check_derivation(derivation, catalog)]
     return problems
 
 

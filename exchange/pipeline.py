@@ -10,15 +10,20 @@ from exchange.context import RunContext, shanghai_now
 from exchange.steps.curate import curate_resource
 from exchange.steps.deliver_exchange_db import RECEIVER as BIGDATA_CENTRE
 from exchange.steps.deliver_exchange_db import deliver_resource
+from exchange.steps.derive import derive_resource
 from exchange.steps.extract import extract_source
 from exchange.steps.standardize import standardize_resource
+from schemas.derived import derivations, inputs_fed
 from schemas.manifest import manifests
 
 log = logging.getLogger(__name__)
 
 
 def plan(ctx: RunContext, resources: list[str] | None = None) -> dict[str, list[str]]:
-    """Source → the resources of it this run processes (all catalogued resources by default)."""
+    """Source → the resources of it this run processes (all catalogued resources by default).
+
+    A derived source is named after the one resource it builds.
+    """
     wanted = set(resources or ctx.catalog.resources)
     unknown = wanted - set(ctx.catalog.resources)
     if unknown:
@@ -28,6 +33,13 @@ def plan(ctx: RunContext, resources: list[str] | None = None) -> dict[str, list[
         mine = [r for r in manifest.resources() if r in wanted]
         if mine:
             out[source] = mine
+    # Derived resources come last: they read what the legacy sources above have curated. Unless asked for,
+    # one waits until every resource it reads has a source (an input nothing feeds stays empty).
+    out |= {
+        name: [name]
+        for name, derivation in derivations().items()
+        if name in wanted and (resources or inputs_fed(derivation))
+    }
     return out
 
 
@@ -44,7 +56,10 @@ def run_pipeline(ctx: RunContext, resources: list[str] | None = None) -> dict[st
     status = "failed"
     try:
         for source, names in plan(ctx, resources).items():
-            extract_source(ctx, source, names)
+            if source in derivations():
+                derive_resource(ctx, source)
+            else:
+                extract_source(ctx, source, names)
             for name in names:
                 standardize_resource(ctx, name)
                 curate_resource(ctx, name)

@@ -33,9 +33,14 @@ def _print(result: dict[str, Any]) -> int:
 def _extract(args: argparse.Namespace) -> int:
     from exchange.pipeline import prepare
     from exchange.steps.extract import extract_source
+    from schemas.derived import derivations
 
     ctx = _context(args)
     prepare(ctx)
+    if args.source in derivations():  # built from curated resources: run it after they are curated
+        from exchange.steps.derive import derive_resource
+
+        return _print(derive_resource(ctx, args.source))
     return _print(extract_source(ctx, args.source, args.resources or None))
 
 
@@ -67,7 +72,9 @@ def add_step_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     run.add_argument("--until", type=dt.datetime.fromisoformat, help="backfill: to this GXSJ (exclusive)")
 
     extract = sub.add_parser("extract", parents=[run], help="read one legacy source into the run's staging")
-    extract.add_argument("--source", required=True, help="a manifest of schemas/legacy, e.g. permits")
+    extract.add_argument(
+        "--source", required=True, help="a manifest of schemas/legacy (e.g. permits) or schemas/derived"
+    )
     extract.add_argument("--resources", nargs="*", help="only these resources of the source (default: all)")
     extract.set_defaults(handler=_extract)
     for name, handler, text in (

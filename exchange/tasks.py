@@ -52,6 +52,24 @@ def extract(airflow_context: Mapping[str, Any], source: str, resources: list[str
     return extract_source(context_for(airflow_context), source, resources)
 
 
+def plan_entries(airflow_context: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """`prepare`, as the mapped tasks take it: legacy sources, their resources, derived resources, all."""
+    from schemas.derived import derivations
+
+    plan = prepare(airflow_context)
+    sources = [{"source": s, "resources": r} for s, r in plan.items() if s not in derivations()]
+    derived = [name for s, names in plan.items() if s in derivations() for name in names]
+    resources = [name for entry in sources for name in entry["resources"]]
+    return {"sources": sources, "resources": resources, "derived": derived, "planned": resources + derived}
+
+
+def derive(airflow_context: Mapping[str, Any], resource: str) -> dict[str, Any]:
+    """Build one derived resource's changed records from the curated resources it reads."""
+    from exchange.steps.derive import derive_resource
+
+    return derive_resource(context_for(airflow_context), resource)
+
+
 def standardize(airflow_context: Mapping[str, Any], resource: str) -> dict[str, Any]:
     """Standardize and validate one resource."""
     from exchange.steps.standardize import standardize_resource

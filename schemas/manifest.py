@@ -333,8 +333,12 @@ def manifests() -> dict[str, Manifest]:
 
 
 def manifest_for(resource: str) -> Manifest:
-    """The manifest of the source that feeds `resource`."""
+    """The manifest of the source that feeds `resource` (a derived source's as a manifest)."""
     for manifest in manifests().values():
         if resource in manifest.resources():
             return manifest
+    from schemas.derived import derivations  # imports this module
+
+    if resource in derivations():
+        return derivations()[resource].manifest()
     raise ManifestError(f"no legacy manifest feeds resource {resource!r}")

@@ -3,17 +3,49 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from catalog import Resource, default_catalog
 from exchange.context import RunContext
 from exchange.pipeline import run_pipeline
+from sandbox.legacy import generate_legacy
 
 LOGICAL = dt.date(2026, 11, 29)
 # HJ_XZQHDM: the city and its six current county-level divisions.
 CURRENT_DIVISIONS = frozenset({"320400", "320402", "320404", "320411", "320412", "320413", "320481"})
+
+
+def connect(patch: pytest.MonkeyPatch, home: Path, urls: dict[str, str]) -> None:
+    """Point connection ids at SQLAlchemy URLs and the toolkit's home at `home`, as `use_connections` does."""
+    patch.setenv("SDX_HOME", str(home))
+    for conn_id, url in urls.items():
+        extra = {"conn_type": "generic", "extra": {"sqlalchemy_url": url}}
+        patch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(extra))
+
+
+@contextmanager
+def generated_databases(work: Path, scale: float, seed: int) -> Iterator[dict[str, str]]:
+    """A generated legacy database and empty curated and exchange ones in `work`, connected while open."""
+    urls = {name: f"sqlite:///{work / name}.db" for name in ("legacy", "curated", "exchange")}
+    generate_legacy(urls["legacy"], scale=scale, seed=seed)
+    with pytest.MonkeyPatch.context() as patch:
+        connect(
+            patch,
+            work / "sdx_home",
+            {
+                "legacy_supervision": urls["legacy"],
+                "curated": urls["curated"],
+                "bigdata_centre": urls["exchange"],
+            },
+        )
+        yield urls
 
 
 def type_resources() -> list[Resource]:

@@ -16,6 +16,7 @@ from quality.standardize.result import NO_ISSUE, Outcome, Standardized, standard
 from quality.standardize.text import clean_value
 
 # GB/T 36904: 1.2.156.3005.2.<type 21>.<issuer 18>.<serial>.<version 3>.<check>.
+LICENCE_ID_ROOT = "1.2.156.3005.2"
 _LICENCE_ID = re.compile(
     r"1\.2\.156\.3005\.2\.(?P<type>[0-9A-Z]{21})\.(?P<issuer>[0-9A-Z]{18})\.(?P<serial>[0-9A-Z]{1,32})"
     r"\.(?P<version>[0-9]{3})\.(?P<check>[0-9A-Z])"
@@ -29,6 +30,12 @@ def is_valid_licence_id(text: str) -> bool:
         return False
     body = match["type"] + match["issuer"] + match["serial"] + match["version"]
     return bool(mod_37_36.is_valid(body + match["check"]))
+
+
+def build_licence_id(type_code: str, issuer_code: str, serial: str, version: int) -> str:
+    """The GB/T 36904 identifier of one licence version, its check character from python-stdnum."""
+    body = f"{type_code}.{issuer_code}.{serial}.{version:03d}"
+    return f"{LICENCE_ID_ROOT}.{body}.{mod_37_36.calc_check_digit(body.replace('.', ''))}"
 
 
 def _licence_outcome(value: object) -> Outcome:

@@ -78,7 +78,13 @@ def test_nightly_sync_structure():
     assert {t.task_id for t in dag.tasks} == {
         "prepare",
         "resources_of",
+        "sources",
+        "derived_resources",
+        "planned",
         "extract",
+        "derive",
+        "standardize_derived",
+        "curate_derived",
         "standardize",
         "curate",
         "deliver",
@@ -88,6 +94,9 @@ def test_nightly_sync_structure():
     assert "standardize" in dag.task_dict["curate"].upstream_task_ids
     assert dag.task_dict["deliver"].downstream_task_ids == {"finish"}
     assert dag.task_dict["finish"].downstream_task_ids == {"report"}
+    # Derived resources are built from curated ones, and are finished like the others.
+    assert "curate" in dag.task_dict["derive"].upstream_task_ids
+    assert "curate_derived" in dag.task_dict["finish"].upstream_task_ids
 
 
 def test_dag_files_hold_no_sql_or_http():

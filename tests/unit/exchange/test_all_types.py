@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from pipeline_checks import CURRENT_DIVISIONS, LOGICAL, exchange_rows, type_resources
+from pipeline_checks import CURRENT_DIVISIONS, LOGICAL, exchange_rows, generated_databases, type_resources
 from stdnum.cn import uscc
 
 from exchange.context import RunContext
 from exchange.pipeline import run_pipeline
-from sandbox.legacy import generate_legacy
 from schemas.tables import exchange_table_name
 
 TYPES = {resource.name: exchange_table_name(resource) for resource in type_resources()}
@@ -40,29 +37,9 @@ def _push_log_rows(exchange_url: str) -> int:
         engine.dispose()
 
 
-def _connect(patch: pytest.MonkeyPatch, home: Path, urls: dict[str, str]) -> None:
-    # As the `use_connections` fixture does, for the whole module: the two runs are shared by every test.
-    patch.setenv("SDX_HOME", str(home))
-    for conn_id, url in urls.items():
-        extra = {"conn_type": "generic", "extra": {"sqlalchemy_url": url}}
-        patch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(extra))
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
-    work = tmp_path_factory.mktemp("all_types")
-    urls = {name: f"sqlite:///{work / name}.db" for name in ("legacy", "curated", "exchange")}
-    generate_legacy(urls["legacy"], scale=0.05, seed=7)
-    with pytest.MonkeyPatch.context() as patch:
-        _connect(
-            patch,
-            work / "sdx_home",
-            {
-                "legacy_supervision": urls["legacy"],
-                "curated": urls["curated"],
-                "bigdata_centre": urls["exchange"],
-            },
-        )
+    with generated_databases(tmp_path_factory.mktemp("all_types"), scale=0.05, seed=7) as urls:
         first = run_pipeline(RunContext(run_id="run-1", logical_date=LOGICAL))
         logged = _push_log_rows(urls["exchange"])
         second = run_pipeline(RunContext(run_id="run-2", logical_date=LOGICAL, mode="snapshot"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
+from yaml_edits import edited_copy
 
 from schemas.manifest import ManifestError, load_manifest, manifests, prefix_clashes
 
@@ -13,11 +13,7 @@ SHIPPED = Path(__file__).resolve().parents[3] / "schemas" / "legacy"
 
 
 def _edited(tmp_path: Path, source: str, edit) -> Path:
-    data = yaml.safe_load((SHIPPED / f"{source}.yaml").read_text(encoding="utf-8"))
-    edit(data)
-    path = tmp_path / f"{source}.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return path
+    return edited_copy(SHIPPED / f"{source}.yaml", tmp_path, edit)
 
 
 def test_each_attribute_item_feeds_the_catalogue_item_of_its_name():
