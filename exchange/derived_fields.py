@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalog import Catalog, Resource
-from quality.standardize.codes import STATUS_EXPIRED, STATUS_VALID
+from quality.standardize.codes import DatedStatus
 from quality.standardize.identifiers import build_licence_id
 from schemas.derived import ItemSpec
 
@@ -76,7 +76,9 @@ def status_from_dates(inputs: BuildInputs, params: dict[str, Any]) -> str:
     The licences' `status_from_dates` rule judges every licence by the same dates again when it is checked.
     """
     valid_to = inputs.values.get("valid_to")
-    return STATUS_EXPIRED if isinstance(valid_to, dt.date) and valid_to < inputs.as_of else STATUS_VALID
+    # The codes come from the status item's code list, where its entries are marked `dated`.
+    status = DatedStatus.from_codelist(inputs.catalog.codelist(params.get("codelist", "certificate_status")))
+    return status.expired if isinstance(valid_to, dt.date) and valid_to < inputs.as_of else status.valid
 
 
 def operate_type(inputs: BuildInputs, params: dict[str, Any]) -> str:
