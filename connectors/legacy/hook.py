@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 import pyarrow as pa
@@ -31,6 +31,19 @@ def _as_timestamp(value: Any) -> dt.datetime | None:
         return None
 
 
+def _column(values: Sequence[Any], kind: pa.DataType) -> pa.Array:
+    """One column of a batch as Arrow: converted in Arrow's C code when every value is already of its kind.
+
+    Drivers return str (or datetime) and None almost always; only a batch holding something else (an int,
+    bytes, a timestamp stored as text) pays for the per-value conversion, with the same result.
+    """
+    try:
+        return pa.array(values, type=kind)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        convert = _as_timestamp if pa.types.is_timestamp(kind) else _as_text
+        return pa.array([convert(v) for v in values], type=kind)
+
+
 class LegacySupervisionHook(SqlAlchemyHook):
     """Reads the legacy supervision database (any SQLAlchemy dialect) on connection `legacy_supervision`."""
 
@@ -54,15 +67,7 @@ class LegacySupervisionHook(SqlAlchemyHook):
             )
             for rows in result.partitions(batch_size):
                 columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-                arrays = [
-                    pa.array(
-                        [_as_timestamp(v) for v in col]
-                        if name in timestamp_columns
-                        else [_as_text(v) for v in col],
-                        type=schema.field(name).type,
-                    )
-                    for name, col in zip(names, columns, strict=True)
-                ]
+                arrays = [_column(col, field.type) for col, field in zip(columns, schema, strict=True)]
                 yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
     def read_rows(self, stmt: sa.Select) -> list[sa.Row]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -35,11 +37,13 @@ def _columns_read(table: SourceTable) -> list[str]:
     return _columns_selected(table) + [c for c in table.join if c not in table.columns]
 
 
-def _source_clause(table: SourceTable) -> sa.FromClause:
+def _source_clause(table: SourceTable, wanted: sa.Select | None = None) -> sa.FromClause:
     """A table as the query joins it: the table itself, or its live rows that match uniquely.
 
     A `unique_match` table is joined on a value that is no key (a name): only the live rows whose join
     values no other live row shares take part, so a name two enterprise rows carry links neither.
+    `wanted` (the join values some records carry) narrows the grouping to those values: every row of a
+    value still counts, so a value is unique there exactly when it is unique in the whole table.
     """
     clause = _table_clause(table, _columns_read(table))
     if not table.unique_match:
@@ -51,39 +55,161 @@ def _source_clause(table: SourceTable) -> sa.FromClause:
     if table.soft_delete:
         flag = clause.c[table.soft_delete["column"]]
         stmt = stmt.where(sa.or_(flag.is_(None), flag.not_in([str(v) for v in table.soft_delete["deleted"]])))
+    if wanted is not None:
+        stmt = stmt.where(_row(keys).in_(wanted))
     return stmt.group_by(*keys).having(sa.func.count() == 1).subquery(table.alias)
 
 
-def build_select(manifest: Manifest, partition_values: list[str], window: Window) -> sa.Select:
-    """The SELECT that reads one source's records, joined, within `window` (attributes come apart)."""
-    clauses = {alias: _source_clause(t) for alias, t in manifest.tables.items()}
-    primary = clauses[manifest.key_table]
-    selected: list[sa.ColumnElement] = []
-    for alias, table in manifest.tables.items():
-        for column in _columns_selected(table):
-            selected.append(clauses[alias].c[column].label(f"{alias}.{column}"))
-    from_clause: sa.FromClause = primary
+def _row(columns: Sequence[sa.ColumnElement]) -> sa.ColumnElement:
+    # One column compares as itself; several as a row value (a join on more than one column).
+    return columns[0] if len(columns) == 1 else sa.tuple_(*columns)
+
+
+def _split(reference: str) -> tuple[str, str]:
+    alias, column = reference.split(".", 1)
+    return alias, column
+
+
+def joins_primary_only(manifest: Manifest, table: SourceTable) -> bool:
+    """Whether every join column of `table` refers to the primary table (no chain through another)."""
+    return all(_split(ref)[0] == manifest.key_table for ref in table.join.values())
+
+
+def _primary_clause(manifest: Manifest, columns: list[str]) -> sa.TableClause:
+    extra = [manifest.partition_column] if manifest.partition_table == manifest.key_table else []
+    return _table_clause(manifest.primary, [manifest.key_column, *columns, *(c for c in extra if c)])
+
+
+def _carried_values(manifest: Manifest, table: SourceTable, keys: list[str]) -> sa.Select | None:
+    # The join values the records `keys` carry for `table`, when it joins the primary table only.
+    if not joins_primary_only(manifest, table):
+        return None
+    columns = [_split(ref)[1] for ref in table.join.values()]
+    primary = _primary_clause(manifest, columns)
+    return sa.select(*(primary.c[c] for c in columns)).where(primary.c[manifest.key_column].in_(keys))
+
+
+def _joined(manifest: Manifest, keys: list[str] | None) -> tuple[dict[str, sa.FromClause], sa.FromClause]:
+    """Every table as the query joins it, and the primary table outer-joined to the others."""
+    clauses = {
+        alias: _source_clause(
+            t, _carried_values(manifest, t, keys) if keys is not None and t.unique_match else None
+        )
+        for alias, t in manifest.tables.items()
+    }
+    from_clause: sa.FromClause = clauses[manifest.key_table]
     for alias, table in manifest.tables.items():
         if alias == manifest.key_table:
             continue
         on = sa.and_(
             *(
-                clauses[alias].c[own] == clauses[other.split(".")[0]].c[other.split(".")[1]]
+                clauses[alias].c[own] == clauses[_split(other)[0]].c[_split(other)[1]]
                 for own, other in table.join.items()
             )
         )
         from_clause = from_clause.outerjoin(clauses[alias], on)
-    stmt = sa.select(*selected).select_from(from_clause)
-    if manifest.partition_table and manifest.partition_column:
-        stmt = stmt.where(
-            clauses[manifest.partition_table].c[manifest.partition_column].in_(partition_values)
-        )
+    return clauses, from_clause
+
+
+def _in_window(column: sa.ColumnElement, window: Window) -> sa.ColumnElement:
+    bounds = [column >= window.since] if window.since is not None else []
+    bounds += [column < window.until] if window.until is not None else []
+    return sa.and_(*bounds)
+
+
+def _partition_filter(
+    manifest: Manifest, clauses: dict[str, sa.FromClause], stmt: sa.Select, partition_values: list[str]
+) -> sa.Select:
+    if manifest.partition_table and manifest.partition_column and manifest.partition_table in clauses:
+        column = clauses[manifest.partition_table].c[manifest.partition_column]
+        stmt = stmt.where(column.in_(partition_values))
+    return stmt
+
+
+def build_select(
+    manifest: Manifest, partition_values: list[str], window: Window, keys: list[str] | None = None
+) -> sa.Select:
+    """The SELECT that reads one source's records, joined, within `window` (attributes come apart).
+
+    With `keys`, only those records are read (give an empty `window`), and a `unique_match` table is
+    grouped over the join values they carry rather than over all its rows.
+    """
+    clauses, from_clause = _joined(manifest, keys)
+    primary = clauses[manifest.key_table]
+    selected: list[sa.ColumnElement] = []
+    for alias, table in manifest.tables.items():
+        for column in _columns_selected(table):
+            selected.append(clauses[alias].c[column].label(f"{alias}.{column}"))
+    stmt = _partition_filter(
+        manifest, clauses, sa.select(*selected).select_from(from_clause), partition_values
+    )
+    if keys is not None:
+        stmt = stmt.where(primary.c[manifest.key_column].in_(keys))
     change = [clauses[a].c[t.change_column] for a, t in manifest.tables.items() if t.change_column]
     if window.since is not None:
         stmt = stmt.where(sa.or_(*(c >= window.since for c in change)))
     if window.until is not None:
         stmt = stmt.where(sa.or_(*(c < window.until for c in change)))
     return stmt.order_by(primary.c[manifest.key_column])
+
+
+def _change_column(table: SourceTable) -> str:
+    if table.change_column is None:
+        raise ValueError(f"table {table.table} has no change column")
+    return table.change_column
+
+
+def build_changed_values(table: SourceTable, window: Window) -> sa.Select:
+    """The distinct join values (own side) of `table`'s rows whose change column falls in `window`.
+
+    Deleted rows count: a soft delete is a change, and a deleted row joined by name can make the name
+    unique again. The legacy tables have no index on their change column: this is one scan of the table
+    that returns only the changed rows' join values, far cheaper than scanning the whole join.
+    """
+    columns = list(table.join)
+    clause = _table_clause(table, [*columns, _change_column(table)])
+    return (
+        sa.select(*(clause.c[c] for c in columns))
+        .where(_in_window(clause.c[_change_column(table)], window))
+        .distinct()
+    )
+
+
+def build_keys_referencing(
+    manifest: Manifest, table: SourceTable, values: list[tuple[Any, ...]], partition_values: list[str]
+) -> sa.Select:
+    """The keys of the records whose join values for `table` (joined to the primary table) are `values`."""
+    if not joins_primary_only(manifest, table):
+        raise ValueError(f"table {table.table} is joined through another table")
+    columns = [_split(ref)[1] for ref in table.join.values()]
+    primary = _primary_clause(manifest, columns)
+    wanted = [v[0] for v in values] if len(columns) == 1 else values
+    stmt = sa.select(primary.c[manifest.key_column]).where(_row([primary.c[c] for c in columns]).in_(wanted))
+    return _partition_filter(manifest, {manifest.key_table: primary}, stmt, partition_values)
+
+
+def build_keys_changed(
+    manifest: Manifest, alias: str, partition_values: list[str], window: Window
+) -> sa.Select:
+    """The keys of the records whose row of table `alias`, as the query joins it, changed in `window`.
+
+    For the primary table a scan of its own rows; for a joined table the whole join, which is what
+    `build_changed_values` + `build_keys_referencing` avoid where the table joins the primary directly.
+    """
+    table = manifest.tables[alias]
+    if alias == manifest.key_table:
+        primary = _primary_clause(manifest, [_change_column(table)])
+        stmt = sa.select(primary.c[manifest.key_column]).where(
+            _in_window(primary.c[_change_column(table)], window)
+        )
+        return _partition_filter(manifest, {manifest.key_table: primary}, stmt, partition_values)
+    clauses, from_clause = _joined(manifest, None)
+    stmt = (
+        sa.select(clauses[manifest.key_table].c[manifest.key_column])
+        .select_from(from_clause)
+        .where(_in_window(clauses[alias].c[_change_column(table)], window))
+    )
+    return _partition_filter(manifest, clauses, stmt, partition_values)
 
 
 def build_attribute_select(manifest: Manifest, keys: list[str]) -> sa.Select:
