@@ -51,6 +51,10 @@ class LegacySupervisionHook(SqlAlchemyHook):
     hook_name: ClassVar[str] = "Legacy supervision database"
     read_only: ClassVar[bool] = True
 
+    def __init__(self, conn_id: str | None = None, **kwargs: Any) -> None:
+        super().__init__(conn_id, **kwargs)
+        self._collations: dict[tuple[str, str], str | None] = {}
+
     def read_batches(
         self, stmt: sa.Select, *, timestamp_columns: set[str], batch_size: int = 20_000
     ) -> Iterator[pa.RecordBatch]:
@@ -69,6 +73,23 @@ class LegacySupervisionHook(SqlAlchemyHook):
                 columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
                 arrays = [_column(col, field.type) for col, field in zip(columns, schema, strict=True)]
                 yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+    def collation(self, table: str, column: str) -> str | None:
+        """The collation `column` compares with: its own, else its table's default (None: the database's)."""
+        if (table, column) not in self._collations:
+            inspector = sa.inspect(self.get_conn())
+            own = [
+                getattr(c["type"], "collation", None)
+                for c in inspector.get_columns(table)
+                if c["name"] == column
+            ]
+            try:
+                options = inspector.get_table_options(table)
+            except NotImplementedError:
+                options = {}
+            default = next((str(v) for k, v in options.items() if k.endswith("_collate")), None)
+            self._collations[(table, column)] = (own[0] if own else None) or default
+        return self._collations[(table, column)]
 
     def read_rows(self, stmt: sa.Select) -> list[sa.Row]:
         """All rows of a small query (a batch's attributes, a code table)."""

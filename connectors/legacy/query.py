@@ -212,8 +212,13 @@ def build_keys_changed(
     return _partition_filter(manifest, clauses, stmt, partition_values)
 
 
-def build_attribute_select(manifest: Manifest, keys: list[str]) -> sa.Select:
+def build_attribute_select(
+    manifest: Manifest, keys: list[str], bounds: tuple[str, str] | None = None
+) -> sa.Select:
     """The attribute rows (key, name, value) of the records `keys`, for the spellings the manifest knows.
+
+    `bounds` (the least and greatest of `keys` as the database orders them) lets the database drop most
+    rows by two comparisons before testing the long key list: a whole batch of records is a narrow range.
 
     Read per batch of records rather than pivoted in SQL: a pivot over the whole attribute table costs a
     full aggregation on every run, however few records changed, and the legacy table has no index on its
@@ -229,8 +234,11 @@ def build_attribute_select(manifest: Manifest, keys: list[str]) -> sa.Select:
         [attrs.key, attrs.name_column, attrs.value_column],
     )
     spellings = sorted({s for names in attrs.items.values() for s in names})
-    return sa.select(
+    stmt = sa.select(
         table.c[attrs.key].label("key"),
         table.c[attrs.name_column].label("name"),
         table.c[attrs.value_column].label("value"),
-    ).where(table.c[attrs.key].in_(keys), table.c[attrs.name_column].in_(spellings))
+    )
+    if bounds is not None:
+        stmt = stmt.where(table.c[attrs.key] >= bounds[0], table.c[attrs.key] <= bounds[1])
+    return stmt.where(table.c[attrs.key].in_(keys), table.c[attrs.name_column].in_(spellings))

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from connectors.legacy.attributes import pivot_attributes
-from connectors.legacy.changes import TooManyChanges, changed_keys, read_by_key
+from connectors.legacy.changes import MAX_PARAMETERS, TooManyChanges, changed_keys, read_by_key
 from connectors.legacy.query import Window, build_attribute_select, build_select
 from exchange import settings, staging, state
 from exchange.context import RunContext, shanghai_now
@@ -184,10 +184,17 @@ def _with_attributes(ctx: RunContext, manifest: Manifest, batch: pa.RecordBatch)
     if manifest.attributes is None or batch.num_rows == 0:
         return batch
     keys = [str(k) for k in batch.column(batch.schema.get_field_index(manifest.key_label)).to_pylist()]
+    # The batch's keys come in the database's order of the primary key: where the attribute table's key
+    # compares the same way, the first and last bound them (the legacy table has no index on its key).
+    attrs = manifest.attributes
+    same_order = ctx.legacy.collation(manifest.primary.table, manifest.key_column) == ctx.legacy.collation(
+        attrs.table, attrs.key
+    )
     rows = []
-    # SQLite binds at most 32,766 parameters per statement; other databases take larger lists.
-    for start in range(0, len(keys), 30_000):
-        rows += ctx.legacy.read_rows(build_attribute_select(manifest, keys[start : start + 30_000]))
+    for start in range(0, len(keys), MAX_PARAMETERS):
+        chunk = keys[start : start + MAX_PARAMETERS]
+        bounds = (chunk[0], chunk[-1]) if same_order else None
+        rows += ctx.legacy.read_rows(build_attribute_select(manifest, chunk, bounds))
     for label, values in pivot_attributes(manifest.attributes, rows, keys).items():
         batch = batch.append_column(label, values)
     return batch
