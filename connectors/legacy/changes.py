@@ -19,11 +19,11 @@ from connectors.legacy.query import (
     Window,
     build_changed_values,
     build_keys_changed,
-    build_keys_referencing,
+    build_primary_keys,
     build_select,
     joins_primary_only,
 )
-from schemas.manifest import Manifest
+from schemas.manifest import Manifest, SourceTable
 
 # SQLite binds at most 32,766 parameters per statement; other databases take larger lists.
 MAX_PARAMETERS = 30_000
@@ -48,19 +48,29 @@ def changed_keys(
     Raises TooManyChanges past `limit` keys (or join values), so memory stays bounded by `limit`.
     """
     keys: set[tuple[Any, ...]] = set()
+    referenced: list[tuple[SourceTable, list[tuple[Any, ...]]]] = []
     for alias, table in manifest.tables.items():
-        if table.change_column is None:
+        if table.change_column is None or alias == manifest.key_table:
             continue
-        if alias == manifest.key_table or not table.join or not joins_primary_only(manifest, table):
+        if not table.join or not joins_primary_only(manifest, table):
             _collect(hook, build_keys_changed(manifest, alias, partition_values, window), keys, limit)
             continue
         values: set[tuple[Any, ...]] = set()
         _collect(hook, build_changed_values(table, window), values, limit)
         wanted = [v for v in values if None not in v]  # a NULL join value joins nothing
         step = MAX_PARAMETERS // len(table.join)
-        for start in range(0, len(wanted), step):
-            stmt = build_keys_referencing(manifest, table, wanted[start : start + step], partition_values)
-            _collect(hook, stmt, keys, limit)
+        referenced += [(table, wanted[start : start + step]) for start in range(0, len(wanted), step)]
+    # The primary table is scanned once for its own changes and the joined tables' changed values
+    # together (it is the largest table and has no index on them); a statement binds at most
+    # MAX_PARAMETERS values, so many changed values take several scans.
+    own: Window | None = window
+    statement: list[tuple[SourceTable, list[tuple[Any, ...]]]] = []
+    for table, chunk in referenced:
+        if sum(len(c) * len(t.join) for t, c in statement) + len(chunk) * len(table.join) > MAX_PARAMETERS:
+            _collect(hook, build_primary_keys(manifest, partition_values, own, statement), keys, limit)
+            own, statement = None, []
+        statement.append((table, chunk))
+    _collect(hook, build_primary_keys(manifest, partition_values, own, statement), keys, limit)
     return sorted(str(key) for (key,) in keys)
 
 

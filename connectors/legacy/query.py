@@ -175,34 +175,39 @@ def build_changed_values(table: SourceTable, window: Window) -> sa.Select:
     )
 
 
-def build_keys_referencing(
-    manifest: Manifest, table: SourceTable, values: list[tuple[Any, ...]], partition_values: list[str]
+def build_primary_keys(
+    manifest: Manifest,
+    partition_values: list[str],
+    window: Window | None,
+    referenced: list[tuple[SourceTable, list[tuple[Any, ...]]]],
 ) -> sa.Select:
-    """The keys of the records whose join values for `table` (joined to the primary table) are `values`."""
-    if not joins_primary_only(manifest, table):
-        raise ValueError(f"table {table.table} is joined through another table")
-    columns = [_split(ref)[1] for ref in table.join.values()]
-    primary = _primary_clause(manifest, columns)
-    wanted = [v[0] for v in values] if len(columns) == 1 else values
-    stmt = sa.select(primary.c[manifest.key_column]).where(_row([primary.c[c] for c in columns]).in_(wanted))
+    """The keys of the records whose own row changed in `window` or that carry changed join values.
+
+    `referenced` gives, per joined table, join values of its changed rows: one scan of the primary
+    table finds the records of all of them.
+    """
+    columns = [c for table, _ in referenced for c in (_split(ref)[1] for ref in table.join.values())]
+    change = manifest.primary.change_column
+    primary = _primary_clause(manifest, [*columns, *([change] if change else [])])
+    conditions = [_in_window(primary.c[change], window)] if window is not None and change else []
+    for table, values in referenced:
+        if not joins_primary_only(manifest, table):
+            raise ValueError(f"table {table.table} is joined through another table")
+        own = [primary.c[_split(ref)[1]] for ref in table.join.values()]
+        conditions.append(_row(own).in_([v[0] for v in values] if len(own) == 1 else values))
+    stmt = sa.select(primary.c[manifest.key_column]).where(sa.or_(sa.false(), *conditions))
     return _partition_filter(manifest, {manifest.key_table: primary}, stmt, partition_values)
 
 
 def build_keys_changed(
     manifest: Manifest, alias: str, partition_values: list[str], window: Window
 ) -> sa.Select:
-    """The keys of the records whose row of table `alias`, as the query joins it, changed in `window`.
+    """The keys of the records whose row of joined table `alias`, as the query joins it, changed in `window`.
 
-    For the primary table a scan of its own rows; for a joined table the whole join, which is what
-    `build_changed_values` + `build_keys_referencing` avoid where the table joins the primary directly.
+    The whole join: `build_changed_values` + `build_primary_keys` avoid it where the table joins the
+    primary table directly.
     """
     table = manifest.tables[alias]
-    if alias == manifest.key_table:
-        primary = _primary_clause(manifest, [_change_column(table)])
-        stmt = sa.select(primary.c[manifest.key_column]).where(
-            _in_window(primary.c[_change_column(table)], window)
-        )
-        return _partition_filter(manifest, {manifest.key_table: primary}, stmt, partition_values)
     clauses, from_clause = _joined(manifest, None)
     stmt = (
         sa.select(clauses[manifest.key_table].c[manifest.key_column])
