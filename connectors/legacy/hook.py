@@ -75,20 +75,29 @@ class LegacySupervisionHook(SqlAlchemyHook):
                 yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
     def collation(self, table: str, column: str) -> str | None:
-        """The collation `column` compares with: its own, else its table's default (None: the database's)."""
+        """The collation `column` compares with: its own, else its table's default (None: the database's).
+
+        A column whose collation cannot be told gets a name of its own, equal to no other column's.
+        """
+        if (table, column) not in self._collations and self.dialect == "sqlite":
+            # SQLite's reflection does not report a column's COLLATE: no two columns are known alike.
+            self._collations[(table, column)] = f"unknown {table}.{column}"
         if (table, column) not in self._collations:
             inspector = sa.inspect(self.get_conn())
-            own = [
-                getattr(c["type"], "collation", None)
-                for c in inspector.get_columns(table)
-                if c["name"] == column
-            ]
+            try:
+                found = [c for c in inspector.get_columns(table) if c["name"] == column]
+            except sa.exc.NoSuchTableError:
+                found = []
+            if not found:
+                self._collations[(table, column)] = f"unknown {table}.{column}"
+                return self._collations[(table, column)]
+            own = getattr(found[0]["type"], "collation", None)
             try:
                 options = inspector.get_table_options(table)
             except NotImplementedError:
                 options = {}
             default = next((str(v) for k, v in options.items() if k.endswith("_collate")), None)
-            self._collations[(table, column)] = (own[0] if own else None) or default
+            self._collations[(table, column)] = own or default
         return self._collations[(table, column)]
 
     def read_rows(self, stmt: sa.Select) -> list[sa.Row]:

@@ -33,3 +33,17 @@ def test_values_of_another_type_are_read_as_their_text_or_timestamp(sqlite_url, 
     assert read.column("V").to_pylist() == ["120", "约120人", None]
     assert read.column("GXSJ").to_pylist() == [dt.datetime(2020, 3, 5, 8, 0), None, None]
     assert [b.num_rows for b in batches] == [2, 1]
+
+
+def test_sqlite_columns_are_never_taken_to_compare_alike(sqlite_url, use_connections):
+    # SQLite's reflection does not report COLLATE, so a batch's key range is never used to bound there.
+    use_connections(legacy_supervision=sqlite_url)
+    engine = sa.create_engine(sqlite_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE a (K TEXT)"))
+        conn.execute(sa.text("CREATE TABLE b (K TEXT COLLATE NOCASE)"))
+    engine.dispose()
+    hook = LegacySupervisionHook()
+    assert hook.collation("a", "K") != hook.collation("b", "K")
+    assert hook.collation("a", "K") == hook.collation("a", "K")
+    hook.dispose()
