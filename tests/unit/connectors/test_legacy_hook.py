@@ -6,6 +6,7 @@ import datetime as dt
 
 import pyarrow as pa
 import sqlalchemy as sa
+from pipeline_checks import legacy_hook_after
 
 from connectors.legacy.hook import LegacySupervisionHook
 
@@ -37,13 +38,8 @@ def test_values_of_another_type_are_read_as_their_text_or_timestamp(sqlite_url, 
 
 def test_sqlite_columns_are_never_taken_to_compare_alike(sqlite_url, use_connections):
     # SQLite's reflection does not report COLLATE, so a batch's key range is never used to bound there.
-    use_connections(legacy_supervision=sqlite_url)
-    engine = sa.create_engine(sqlite_url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("CREATE TABLE a (K TEXT)"))
-        conn.execute(sa.text("CREATE TABLE b (K TEXT COLLATE NOCASE)"))
-    engine.dispose()
-    hook = LegacySupervisionHook()
+    ddl = ["CREATE TABLE a (K TEXT)", "CREATE TABLE b (K TEXT COLLATE NOCASE)"]
+    hook = legacy_hook_after(sqlite_url, use_connections, *ddl)
     assert hook.collation("a", "K") != hook.collation("b", "K")
     assert hook.collation("a", "K") == hook.collation("a", "K")
     hook.dispose()
