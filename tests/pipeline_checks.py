@@ -126,3 +126,16 @@ def run_twice_and_check(legacy_url: str, curated_url: str, exchange_url: str) ->
     assert second["curate"]["inserted"] == second["curate"]["updated"] == second["curate"]["deleted"] == 0
     assert second["deliver:bigdata_centre"]["sent"] == 0
     assert _count(exchange_url, "SELECT COUNT(*) FROM ex_tsrz") == log_rows, "a rerun writes no new versions"
+
+
+def legacy_hook_after(url: str, use_connections, *ddl: str):
+    """A legacy hook on `url` (connection `legacy_supervision`) once the `ddl` statements have run there."""
+    from connectors.legacy.hook import LegacySupervisionHook
+
+    use_connections(legacy_supervision=url)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for statement in ddl:
+            conn.execute(sa.text(statement))
+    engine.dispose()
+    return LegacySupervisionHook()

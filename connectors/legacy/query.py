@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -35,11 +37,13 @@ def _columns_read(table: SourceTable) -> list[str]:
     return _columns_selected(table) + [c for c in table.join if c not in table.columns]
 
 
-def _source_clause(table: SourceTable) -> sa.FromClause:
+def _source_clause(table: SourceTable, wanted: sa.Select | None = None) -> sa.FromClause:
     """A table as the query joins it: the table itself, or its live rows that match uniquely.
 
     A `unique_match` table is joined on a value that is no key (a name): only the live rows whose join
     values no other live row shares take part, so a name two enterprise rows carry links neither.
+    `wanted` (the join values some records carry) narrows the grouping to those values: every row of a
+    value still counts, so a value is unique there exactly when it is unique in the whole table.
     """
     clause = _table_clause(table, _columns_read(table))
     if not table.unique_match:
@@ -51,33 +55,96 @@ def _source_clause(table: SourceTable) -> sa.FromClause:
     if table.soft_delete:
         flag = clause.c[table.soft_delete["column"]]
         stmt = stmt.where(sa.or_(flag.is_(None), flag.not_in([str(v) for v in table.soft_delete["deleted"]])))
+    if wanted is not None:
+        stmt = stmt.where(_row(keys).in_(wanted))
     return stmt.group_by(*keys).having(sa.func.count() == 1).subquery(table.alias)
 
 
-def build_select(manifest: Manifest, partition_values: list[str], window: Window) -> sa.Select:
-    """The SELECT that reads one source's records, joined, within `window` (attributes come apart)."""
-    clauses = {alias: _source_clause(t) for alias, t in manifest.tables.items()}
-    primary = clauses[manifest.key_table]
-    selected: list[sa.ColumnElement] = []
-    for alias, table in manifest.tables.items():
-        for column in _columns_selected(table):
-            selected.append(clauses[alias].c[column].label(f"{alias}.{column}"))
-    from_clause: sa.FromClause = primary
+def _row(columns: Sequence[sa.ColumnElement]) -> sa.ColumnElement:
+    # One column compares as itself; several as a row value (a join on more than one column).
+    return columns[0] if len(columns) == 1 else sa.tuple_(*columns)
+
+
+def _split(reference: str) -> tuple[str, str]:
+    alias, column = reference.split(".", 1)
+    return alias, column
+
+
+def joins_primary_only(manifest: Manifest, table: SourceTable) -> bool:
+    """Whether every join column of `table` refers to the primary table (no chain through another)."""
+    return all(_split(ref)[0] == manifest.key_table for ref in table.join.values())
+
+
+def _primary_clause(manifest: Manifest, columns: list[str]) -> sa.TableClause:
+    extra = [manifest.partition_column] if manifest.partition_table == manifest.key_table else []
+    return _table_clause(manifest.primary, [manifest.key_column, *columns, *(c for c in extra if c)])
+
+
+def _carried_values(manifest: Manifest, table: SourceTable, keys: list[str]) -> sa.Select | None:
+    # The join values the records `keys` carry for `table`, when it joins the primary table only.
+    if not joins_primary_only(manifest, table):
+        return None
+    columns = [_split(ref)[1] for ref in table.join.values()]
+    primary = _primary_clause(manifest, columns)
+    return sa.select(*(primary.c[c] for c in columns)).where(primary.c[manifest.key_column].in_(keys))
+
+
+def _joined(manifest: Manifest, keys: list[str] | None) -> tuple[dict[str, sa.FromClause], sa.FromClause]:
+    """Every table as the query joins it, and the primary table outer-joined to the others."""
+    clauses = {
+        alias: _source_clause(
+            t, _carried_values(manifest, t, keys) if keys is not None and t.unique_match else None
+        )
+        for alias, t in manifest.tables.items()
+    }
+    from_clause: sa.FromClause = clauses[manifest.key_table]
     for alias, table in manifest.tables.items():
         if alias == manifest.key_table:
             continue
         on = sa.and_(
             *(
-                clauses[alias].c[own] == clauses[other.split(".")[0]].c[other.split(".")[1]]
+                clauses[alias].c[own] == clauses[_split(other)[0]].c[_split(other)[1]]
                 for own, other in table.join.items()
             )
         )
         from_clause = from_clause.outerjoin(clauses[alias], on)
-    stmt = sa.select(*selected).select_from(from_clause)
-    if manifest.partition_table and manifest.partition_column:
-        stmt = stmt.where(
-            clauses[manifest.partition_table].c[manifest.partition_column].in_(partition_values)
-        )
+    return clauses, from_clause
+
+
+def _in_window(column: sa.ColumnElement, window: Window) -> sa.ColumnElement:
+    bounds = [column >= window.since] if window.since is not None else []
+    bounds += [column < window.until] if window.until is not None else []
+    return sa.and_(*bounds)
+
+
+def _partition_filter(
+    manifest: Manifest, clauses: dict[str, sa.FromClause], stmt: sa.Select, partition_values: list[str]
+) -> sa.Select:
+    if manifest.partition_table and manifest.partition_column and manifest.partition_table in clauses:
+        column = clauses[manifest.partition_table].c[manifest.partition_column]
+        stmt = stmt.where(column.in_(partition_values))
+    return stmt
+
+
+def build_select(
+    manifest: Manifest, partition_values: list[str], window: Window, keys: list[str] | None = None
+) -> sa.Select:
+    """The SELECT that reads one source's records, joined, within `window` (attributes come apart).
+
+    With `keys`, only those records are read (give an empty `window`), and a `unique_match` table is
+    grouped over the join values they carry rather than over all its rows.
+    """
+    clauses, from_clause = _joined(manifest, keys)
+    primary = clauses[manifest.key_table]
+    selected: list[sa.ColumnElement] = []
+    for alias, table in manifest.tables.items():
+        for column in _columns_selected(table):
+            selected.append(clauses[alias].c[column].label(f"{alias}.{column}"))
+    stmt = _partition_filter(
+        manifest, clauses, sa.select(*selected).select_from(from_clause), partition_values
+    )
+    if keys is not None:
+        stmt = stmt.where(primary.c[manifest.key_column].in_(keys))
     change = [clauses[a].c[t.change_column] for a, t in manifest.tables.items() if t.change_column]
     if window.since is not None:
         stmt = stmt.where(sa.or_(*(c >= window.since for c in change)))
@@ -86,8 +153,77 @@ def build_select(manifest: Manifest, partition_values: list[str], window: Window
     return stmt.order_by(primary.c[manifest.key_column])
 
 
-def build_attribute_select(manifest: Manifest, keys: list[str]) -> sa.Select:
+def _change_column(table: SourceTable) -> str:
+    if table.change_column is None:
+        raise ValueError(f"table {table.table} has no change column")
+    return table.change_column
+
+
+def build_changed_values(table: SourceTable, window: Window) -> sa.Select:
+    """The distinct join values (own side) of `table`'s rows whose change column falls in `window`.
+
+    Deleted rows count: a soft delete is a change, and a deleted row joined by name can make the name
+    unique again. The legacy tables have no index on their change column: this is one scan of the table
+    that returns only the changed rows' join values, far cheaper than scanning the whole join.
+    """
+    columns = list(table.join)
+    clause = _table_clause(table, [*columns, _change_column(table)])
+    return (
+        sa.select(*(clause.c[c] for c in columns))
+        .where(_in_window(clause.c[_change_column(table)], window))
+        .distinct()
+    )
+
+
+def build_primary_keys(
+    manifest: Manifest,
+    partition_values: list[str],
+    window: Window | None,
+    referenced: list[tuple[SourceTable, list[tuple[Any, ...]]]],
+) -> sa.Select:
+    """The keys of the records whose own row changed in `window` or that carry changed join values.
+
+    `referenced` gives, per joined table, join values of its changed rows: one scan of the primary
+    table finds the records of all of them.
+    """
+    columns = [c for table, _ in referenced for c in (_split(ref)[1] for ref in table.join.values())]
+    change = manifest.primary.change_column
+    primary = _primary_clause(manifest, [*columns, *([change] if change else [])])
+    conditions = [_in_window(primary.c[change], window)] if window is not None and change else []
+    for table, values in referenced:
+        if not joins_primary_only(manifest, table):
+            raise ValueError(f"table {table.table} is joined through another table")
+        own = [primary.c[_split(ref)[1]] for ref in table.join.values()]
+        conditions.append(_row(own).in_([v[0] for v in values] if len(own) == 1 else values))
+    stmt = sa.select(primary.c[manifest.key_column]).where(sa.or_(sa.false(), *conditions))
+    return _partition_filter(manifest, {manifest.key_table: primary}, stmt, partition_values)
+
+
+def build_keys_changed(
+    manifest: Manifest, alias: str, partition_values: list[str], window: Window
+) -> sa.Select:
+    """The keys of the records whose row of joined table `alias`, as the query joins it, changed in `window`.
+
+    The whole join: `build_changed_values` + `build_primary_keys` avoid it where the table joins the
+    primary table directly.
+    """
+    table = manifest.tables[alias]
+    clauses, from_clause = _joined(manifest, None)
+    stmt = (
+        sa.select(clauses[manifest.key_table].c[manifest.key_column])
+        .select_from(from_clause)
+        .where(_in_window(clauses[alias].c[_change_column(table)], window))
+    )
+    return _partition_filter(manifest, clauses, stmt, partition_values)
+
+
+def build_attribute_select(
+    manifest: Manifest, keys: list[str], bounds: tuple[str, str] | None = None
+) -> sa.Select:
     """The attribute rows (key, name, value) of the records `keys`, for the spellings the manifest knows.
+
+    `bounds` (the least and greatest of `keys` as the database orders them) lets the database drop most
+    rows by two comparisons before testing the long key list: a whole batch of records is a narrow range.
 
     Read per batch of records rather than pivoted in SQL: a pivot over the whole attribute table costs a
     full aggregation on every run, however few records changed, and the legacy table has no index on its
@@ -103,8 +239,11 @@ def build_attribute_select(manifest: Manifest, keys: list[str]) -> sa.Select:
         [attrs.key, attrs.name_column, attrs.value_column],
     )
     spellings = sorted({s for names in attrs.items.values() for s in names})
-    return sa.select(
+    stmt = sa.select(
         table.c[attrs.key].label("key"),
         table.c[attrs.name_column].label("name"),
         table.c[attrs.value_column].label("value"),
-    ).where(table.c[attrs.key].in_(keys), table.c[attrs.name_column].in_(spellings))
+    )
+    if bounds is not None:
+        stmt = stmt.where(table.c[attrs.key] >= bounds[0], table.c[attrs.key] <= bounds[1])
+    return stmt.where(table.c[attrs.key].in_(keys), table.c[attrs.name_column].in_(spellings))

@@ -1,0 +1,122 @@
+"""Changed records found table by table and read by key: the same rows a windowed pass over the join reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+import pytest
+import sqlalchemy as sa
+
+from connectors.legacy.changes import TooManyChanges, changed_keys, read_by_key
+from connectors.legacy.hook import LegacySupervisionHook
+from connectors.legacy.query import Window, build_select
+from sandbox.legacy import LEGACY_TABLES, generate_legacy
+from schemas.manifest import Manifest, manifests
+
+STAMP = dt.datetime(2030, 1, 1, 8, 0)
+WINDOW = Window(since=STAMP - dt.timedelta(days=2))
+QY, CZZ = LEGACY_TABLES["T_QY_JBXX"], LEGACY_TABLES["T_TZZY_CZZ"]
+
+
+@pytest.fixture
+def hook(sqlite_url, use_connections):
+    use_connections(legacy_supervision=sqlite_url)
+    legacy = LegacySupervisionHook()
+    yield legacy
+    legacy.dispose()
+
+
+def _stamp_some_rows(url: str) -> None:
+    # A few rows of every table with a change column, the enterprise ones among those records refer to.
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for name in ("T_XK_ZS", "T_XK_SQ", "T_BA_YJYA", "T_ZDWXY", "T_PX_KHHG", "T_TZZY_CZZ"):
+            table = LEGACY_TABLES[name]
+            key = next(iter(table.primary_key.columns))
+            chosen = conn.execute(sa.select(key).order_by(key).limit(3)).scalars().all()
+            conn.execute(table.update().where(key.in_(chosen)).values(GXSJ=STAMP))
+        for name in ("T_XK_ZS", "T_BA_YJYA", "T_ZDWXY", "T_PX_KHHG"):
+            table = LEGACY_TABLES[name]
+            referenced = conn.execute(
+                sa.select(table.c.QYID)
+                .where(table.c.QYID.is_not(None))
+                .order_by(table.c.QYID.desc())
+                .limit(2)
+            )
+            conn.execute(QY.update().where(QY.c.QYID.in_(referenced.scalars().all())).values(GXSJ=STAMP))
+        named = conn.execute(sa.select(CZZ.c.QYMC).where(CZZ.c.QYMC.is_not(None)).limit(2)).scalars().all()
+        conn.execute(QY.update().where(QY.c.QYMC.in_(named)).values(GXSJ=STAMP, SCBZ="1"))
+    engine.dispose()
+
+
+def _rows(batches) -> list[dict]:
+    return [row for batch in batches for row in pa.Table.from_batches([batch]).to_pylist()]
+
+
+def _read_by_key(hook: LegacySupervisionHook, manifest: Manifest, keys: list[str]) -> list[dict]:
+    values = manifest.partition_values(manifest.resources())
+    timestamps = set(manifest.change_labels())
+    return _rows(read_by_key(hook, manifest, values, keys, timestamp_columns=timestamps, batch_size=2))
+
+
+@pytest.mark.parametrize("source", sorted(manifests()))
+def test_records_read_by_key_are_those_the_windowed_join_reads(hook, sqlite_url, source):
+    generate_legacy(sqlite_url, scale=0.02, seed=3)
+    _stamp_some_rows(sqlite_url)
+    manifest = manifests()[source]
+    values = manifest.partition_values(manifest.resources())
+    windowed = _rows(
+        hook.read_batches(
+            build_select(manifest, values, WINDOW), timestamp_columns=set(manifest.change_labels())
+        )
+    )
+    keys = changed_keys(hook, manifest, values, WINDOW, limit=10_000)
+    assert windowed, "the stamps must reach some records of every source"
+    by_key = _read_by_key(hook, manifest, keys)
+    if any(t.unique_match for t in manifest.tables.values()):
+        # A deleted enterprise row changes which names are unique: reading by key catches those records too.
+        assert [
+            r for r in by_key if r[manifest.key_label] in {w[manifest.key_label] for w in windowed}
+        ] == windowed
+    else:
+        assert by_key == windowed
+
+
+def test_deleting_a_name_twin_links_the_certificate_to_the_remaining_enterprise(hook, sqlite_url):
+    engine = sa.create_engine(sqlite_url)
+    QY.metadata.create_all(engine, tables=[QY, CZZ])
+    old = dt.datetime(2020, 1, 1)
+    with engine.begin() as conn:
+        conn.execute(
+            QY.insert(),
+            [
+                {"QYID": "Q1", "QYMC": "常州丙化工有限公司", "XZQH": "320402", "SCBZ": "0", "GXSJ": old},
+                {"QYID": "Q2", "QYMC": "常州丙化工有限公司", "XZQH": "320411", "SCBZ": "0", "GXSJ": old},
+                {"QYID": "Q3", "QYMC": "常州丁化工有限公司", "XZQH": "320412", "SCBZ": "0", "GXSJ": old},
+            ],
+        )
+        conn.execute(
+            CZZ.insert(),
+            [
+                {"CZZID": "C1", "QYMC": "常州丙化工有限公司", "GXSJ": old},
+                {"CZZID": "C2", "QYMC": "常州丁化工有限公司", "GXSJ": old},
+            ],
+        )
+        # The twin is deleted: the name is now unique, so C1 links Q1, though neither C1 nor Q1 changed.
+        conn.execute(QY.update().where(QY.c.QYID == "Q2").values(SCBZ="1", GXSJ=STAMP))
+    engine.dispose()
+    manifest = manifests()["special_operation_certificates"]
+    keys = changed_keys(hook, manifest, [], WINDOW, limit=100)
+    assert keys == ["C1"]
+    assert [(r["czz.CZZID"], r["qy.XZQH"]) for r in _read_by_key(hook, manifest, keys)] == [("C1", "320402")]
+
+
+def test_more_changes_than_the_limit_are_refused_rather_held(hook, sqlite_url):
+    generate_legacy(sqlite_url, scale=0.02, seed=3)
+    _stamp_some_rows(sqlite_url)
+    manifest = manifests()["permits"]
+    values = manifest.partition_values(manifest.resources())
+    assert len(changed_keys(hook, manifest, values, WINDOW, limit=10_000)) > 1
+    with pytest.raises(TooManyChanges):
+        changed_keys(hook, manifest, values, WINDOW, limit=1)
