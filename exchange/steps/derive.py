@@ -270,7 +270,7 @@ def _keys_batch(resource_name: str, batch: pa.RecordBatch) -> pa.RecordBatch:
     key = batch.column(batch.schema.get_field_index(f"{ALIAS}.{KEY_COLUMN}"))
     return pa.record_batch(
         [key, pa.array([resource_name] * batch.num_rows, pa.string()),
-         pa.array(row_hashes(batch, batch.schema.names).tolist(), pa.string()),
+         pa.array(row_hashes(batch, batch.schema.names), pa.string()),
          pa.array([True] * batch.num_rows, pa.bool_())],
         schema=KEYS_SCHEMA,
     )  # fmt: skip

@@ -31,12 +31,22 @@ def _stamp_some_rows(url: str) -> None:
     # A few rows of every table with a change column, the enterprise ones among those records refer to.
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        for name in ("T_XK_ZS", "T_XK_SQ", "T_BA_YJYA", "T_ZDWXY", "T_PX_KHHG", "T_TZZY_CZZ"):
+        stamped = (
+            "T_XK_ZS",
+            "T_XK_SQ",
+            "T_BA_YJYA",
+            "T_ZDWXY",
+            "T_PX_KHHG",
+            "T_TZZY_CZZ",
+            "T_HY_JGXX",
+            "T_WH_CXSB",
+        )
+        for name in (*stamped, "T_QY_JBXX"):
             table = LEGACY_TABLES[name]
             key = next(iter(table.primary_key.columns))
             chosen = conn.execute(sa.select(key).order_by(key).limit(3)).scalars().all()
             conn.execute(table.update().where(key.in_(chosen)).values(GXSJ=STAMP))
-        for name in ("T_XK_ZS", "T_BA_YJYA", "T_ZDWXY", "T_PX_KHHG"):
+        for name in ("T_XK_ZS", "T_XK_SQ", "T_BA_YJYA", "T_ZDWXY", "T_PX_KHHG", "T_HY_JGXX", "T_WH_CXSB"):
             table = LEGACY_TABLES[name]
             referenced = conn.execute(
                 sa.select(table.c.QYID)
