@@ -2,14 +2,18 @@
 
 Every quirk instance of the truth file (table, key, column) is traced through the manifests to the records
 and items it reaches: a column of a record's own table to that record, a column of a joined table to every
-record joined to that row, an attribute row to its certificate. Each (instance, record, item) is one
-decision, right when the pipeline fixed the value to the expected one (with the expected warning, if any)
-or quarantined the record with the expected reason. Precision counts, besides, the findings the pipeline
-made with a quirk kind's issue code on cells where the truth has no such quirk.
+record joined to that row, an attribute row to its certificate, a column of an item's `from:` list to the
+records where every column before it is empty. Each (instance, record, item) is one decision, right when
+the pipeline fixed the value to the expected one (with the expected warning, if any) or quarantined the
+record with the expected reason. Rows of one record (`merge:`) are judged row by row, as the run judges
+them, with old codes resolved to a twin's code; a row-level quirk naming another row (a duplicate) is right
+when both rows land in the same record. Precision counts, besides, the findings the pipeline made with a
+quirk kind's issue code on cells where the truth has no such quirk.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -18,24 +22,33 @@ import pandas as pd
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from catalog import Catalog
+from catalog import Catalog, Item
 from exchange import staging
-from quality.records import UNUSABLE_MATCH, standardize_records
+from exchange.steps import merge
+from quality.records import UNUSABLE_MATCH, standardize_item, standardize_records
 from quality.standardize.text import clean_value
 from quality.validation import judge
 from sandbox.legacy import LEGACY_TABLES
-from schemas.manifest import Manifest, manifests
+from schemas.manifest import ItemSource, Manifest, manifests
 
 CELL = ["table", "key", "column"]
 DECISION = ["resource", "row", "item"]
+# Old codes the truth fixes through a twin row of the enterprise: only a resource that merges the
+# enterprise's rows (`merge:`) sees the twin; a record joined to the one row keeps the code refused.
+TWIN_RESOLVED = ("uscc.registration_number", "uscc.organisation_code")
+REQUIRED_MISSING = "required.missing"
 
 
 @dataclass(frozen=True)
 class Judged:
-    """One resource's records and findings as the run's standardize step decided them."""
+    """One resource's records and findings as the run's standardize step decided them.
+
+    `group` is the item rows of one record are merged by (`merge.by`), None for a resource that merges none.
+    """
 
     records: pd.DataFrame
     findings: pd.DataFrame
+    group: str | None = None
 
 
 def staged_rows(run_id: str) -> Iterator[tuple[Manifest, str, pd.DataFrame]]:
@@ -52,18 +65,23 @@ def staged_rows(run_id: str) -> Iterator[tuple[Manifest, str, pd.DataFrame]]:
             yield manifest, name, rows.reset_index(drop=True)
 
 
-def judged_resources(catalog: Catalog, run_id: str, as_of: dt.date) -> dict[str, Judged]:
+def judged_resources(catalog: Catalog, run_id: str, as_of: dt.date, curated: sa.Engine) -> dict[str, Judged]:
     """Every resource of the run, judged again from its staged raw rows by the step's own functions.
 
     The curated table keeps only the records that passed; the values of quarantined records are needed
     too, so the staged batch is standardized and judged once more (the caller checks the outcome is the
-    run's).
+    run's). Rows of one record get their old codes resolved by the run's twin index, as in the step.
     """
     out = {}
     for manifest, name, rows in staged_rows(run_id):
         resource = catalog.resource(name)
-        verdict = judge(resource, standardize_records(resource, manifest, rows, catalog), catalog, as_of)
-        out[name] = Judged(verdict.records, verdict.findings)
+        batch = standardize_records(resource, manifest, rows, catalog)
+        if manifest.merge is not None:
+            with curated.connect() as conn:
+                twins = merge.twin_index(conn, resource, manifest, run_id, catalog)
+            batch = twins.resolve(batch, manifest)
+        verdict = judge(resource, batch, catalog, as_of)
+        out[name] = Judged(verdict.records, verdict.findings, manifest.merge.by if manifest.merge else None)
     return out
 
 
@@ -106,29 +124,50 @@ def decision_cells(legacy: sa.Engine, catalog: Catalog, run_id: str) -> pd.DataF
     """Every (legacy cell → record item) a manifest makes: table, key, column, resource, row, item.
 
     Row-level cells (column '') lead to the record itself (item None); they exist for the key table only.
+    `rest` is what the later columns of the item's `from:` list give (None for the last or only column).
     """
     parts = []
     for manifest, name, raw in staged_rows(run_id):
         keys = {alias: _joined_keys(legacy, manifest, alias, raw) for alias in manifest.tables}
         rows = pd.Series(raw.index, index=raw.index)
         parts.append(pd.DataFrame({"table": manifest.primary.table, "key": keys[manifest.key_table],
-                                   "column": "", "resource": name, "row": rows, "item": None}))  # fmt: skip
+                                   "column": "", "resource": name, "row": rows, "item": None,
+                                   "rest": None}))  # fmt: skip
         for item in catalog.resource(name).items:
-            alias, column = manifest.items[item.name].column.split(".", 1)
-            if alias in manifest.tables:  # attribute items: see _attribute_cells
-                parts.append(pd.DataFrame({"table": manifest.tables[alias].table, "key": keys[alias],
-                                           "column": column, "resource": name, "row": rows,
-                                           "item": item.name}))  # fmt: skip
+            # A `from:` list: each column reaches the item where every column before it is empty.
+            earlier_empty = pd.Series(True, index=raw.index)
+            source = manifest.items[item.name]
+            if source.lookup is not None:
+                # A code list's field for the code, not the cell's value: the item reading the code decides.
+                continue
+            for position, label in enumerate(source.columns):
+                alias, column = label.split(".", 1)
+                if alias not in manifest.tables:  # attribute items: see _attribute_cells
+                    continue
+                parts.append(pd.DataFrame({"table": manifest.tables[alias].table,
+                                           "key": keys[alias].where(earlier_empty, None), "column": column,
+                                           "resource": name, "row": rows, "item": item.name,
+                                           "rest": _rest(item, source, position, raw, catalog)}))  # fmt: skip
+                earlier_empty &= raw[label].map(lambda v: clean_value(v) is None).astype(bool)
         parts.append(_attribute_cells(legacy, manifest, name, raw))
     cells = pd.concat(parts, ignore_index=True)
     return cells[cells["key"].notna()].astype({"key": str})
+
+
+def _rest(item: Item, source: ItemSource, position: int, raw: pd.DataFrame, catalog: Catalog) -> pd.Series:
+    """What the columns after `position` of an item's `from:` list give: the item where this one is empty."""
+    later = source.columns[position + 1 :]
+    if not later:
+        return pd.Series(None, index=raw.index, dtype=object)
+    rest = dataclasses.replace(source, column=later[0], fallbacks=later[1:])
+    return standardize_item(item, rest, raw, catalog).values
 
 
 def _attribute_cells(legacy: sa.Engine, manifest: Manifest, name: str, raw: pd.DataFrame) -> pd.DataFrame:
     """An attribute row (KZID) reaches its record's item of the same name, whatever its spelling."""
     attrs = manifest.attributes
     if attrs is None:
-        return pd.DataFrame(columns=[*CELL, *DECISION])
+        return pd.DataFrame(columns=[*CELL, *DECISION, "rest"])
     table = LEGACY_TABLES[attrs.table]
     pk = _primary_key(attrs.table)
     with legacy.connect() as conn:
@@ -142,7 +181,7 @@ def _attribute_cells(legacy: sa.Engine, manifest: Manifest, name: str, raw: pd.D
     rows = rows[rows["owner"].astype(str).isin(position.index) & rows["item"].notna()]
     return pd.DataFrame({"table": attrs.table, "key": rows["key"].astype(str), "column": attrs.name_column,
                          "resource": name, "row": position[rows["owner"].astype(str)].to_numpy(),
-                         "item": rows["item"]})  # fmt: skip
+                         "item": rows["item"], "rest": None})  # fmt: skip
 
 
 def attribute_values(legacy: sa.Engine, manifest: Manifest) -> dict[str, str]:
@@ -172,10 +211,27 @@ def _effective(decisions: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     """What each decision must be in its resource: the truth speaks of the source, the item may ask less.
 
     A value found through a name match (`match: unique`) that cannot be used is emptied with a warning,
-    not refused; an empty value where the resource's item is optional is simply empty.
+    not refused; an empty value where the resource's item is optional is simply empty, where it is
+    required the record is refused; a column emptied
+    hands a `from:` list's item to the next column; an item keeping the first of several values takes the
+    first; an old code a twin row resolves stays refused where the resource does not merge the twins.
     """
     out = decisions.copy()
     by_source = {name: m for m in manifests().values() for name in m.resources()}
+    for index, d in out[out["item"].notna()].iterrows():
+        manifest = by_source[d["resource"]]
+        source = manifest.items[d["item"]]
+        if d["outcome"] == "nulled" and d["rest"] is not None:
+            # An emptied column of a `from:` list hands the item to the columns after it.
+            out.loc[index, ["outcome", "expected"]] = ["standardized", d["rest"]]
+        elif d["outcome"] == "nulled" and catalog.resource(d["resource"]).item(d["item"]).required:
+            # An item the receivers require cannot go empty: the record waits for a value.
+            out.loc[index, ["outcome", "issue"]] = ["quarantined", REQUIRED_MISSING]
+        elif d["quirk"] in TWIN_RESOLVED and d["outcome"] == "standardized" and manifest.merge is None:
+            out.loc[index, ["outcome", "expected", "issue"]] = ["quarantined", None, d["quirk"]]
+        elif source.first and isinstance(d["expected"], str):
+            # An item keeping one of several values (the primary phone) takes the first.
+            out.loc[index, "expected"] = d["expected"].split(";")[0]
     for index, d in out[out["outcome"] == "quarantined"].iterrows():
         if d["item"] is None:
             continue
@@ -186,6 +242,18 @@ def _effective(decisions: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
         elif manifest.from_unique_match(manifest.items[d["item"]].column):
             out.loc[index, ["outcome", "issue"]] = ["nulled", UNUSABLE_MATCH]
     return out
+
+
+def _same_record(row: int, other_key: str, judged: Judged) -> bool:
+    """Whether the row and the row keyed `other_key` are merged into one record (same code, none refused)."""
+    records, findings = judged.records, judged.findings
+    if judged.group is None:
+        return False
+    (other,) = records.index[records["source_key"] == other_key]
+    refused = findings[(findings["item"] == judged.group) & (findings["severity"] == "error")]
+    group = records[judged.group]
+    both = {row, other}
+    return group[row] is not None and group[row] == group[other] and not both & set(refused["row"])
 
 
 def _right(d: pd.Series, judged: Judged) -> bool:
@@ -199,6 +267,8 @@ def _right(d: pd.Series, judged: Judged) -> bool:
     issues = set(here["issue"])
     if d["outcome"] == "quarantined":
         return bool(records.at[row, "quarantined"]) and d["issue"] in errors
+    if d["item"] is None and d["expected"] is not None:  # a row naming another row of its record: a twin
+        return _same_record(row, str(d["expected"]), judged) and not errors
     if d["item"] is None:  # a row-level quirk the record passes with: a soft delete
         return bool(records.at[row, "deleted"]) and not bool(records.at[row, "quarantined"])
     value = records.at[row, d["item"]]

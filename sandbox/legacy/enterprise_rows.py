@@ -387,6 +387,8 @@ def _phone(run: TableRun, key: str, column: str, clean: str | None) -> str | Non
     else:
         numbers = [clean, *(phone(rng) for _ in range(rng.randint(1, 2)))]
         raw = distortions.join_phones(rng, numbers)
+        # The field standardizes to every number, ';'-joined; an item keeping one number takes the first.
+        clean = ";".join(numbers)
         note = f"{len(numbers)} numbers; the first is the contact number"
     run.record(key, column, quirk, raw, clean, "standardized", note=note)
     return raw

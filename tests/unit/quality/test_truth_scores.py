@@ -14,13 +14,13 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from pipeline_checks import LOGICAL
-from truth_scores import Scores, attribute_values, decision_cells, judged_resources, score
+from truth_scores import Judged, Scores, attribute_values, decision_cells, judged_resources, score
 
 from catalog import default_catalog
 from exchange.context import RunContext
 from exchange.pipeline import run_pipeline
 from sandbox.legacy import QUIRKS, generate_legacy, read_truth
-from schemas.manifest import manifests
+from schemas.manifest import manifest_for, manifests
 
 SCALE, SEED = 0.02, 29
 # T_ZDWXY has 12 rows at this scale: coordinates, read only there, need higher rates to occur at all.
@@ -28,20 +28,12 @@ RATES = {"coord.swapped": 0.15, "coord.zero": 0.15, "coord.outside": 0.15}
 
 # Decided by another part of the project, each with its own tests.
 ELSEWHERE = {
-    "enterprise.duplicate": "the enterprise master folds twin rows into one enterprise (`enterprises`, de-duplication)",
-    "uscc.registration_number": "resolved to the USCC of a twin row by enterprise de-duplication (`enterprises`)",
-    "uscc.organisation_code": "resolved to the USCC of a twin row by enterprise de-duplication (`enterprises`)",
     "gxsj.null": "GXSJ is no item: it decides what an incremental read sees (tests/unit/exchange/test_change_capture.py)",
     "gxsj.bulk": "GXSJ is no item: it decides what an incremental read sees (tests/unit/exchange/test_change_capture.py)",
     "gxsj.future": "GXSJ is no item: the watermark stays at the run's start (test_change_capture.py)",
 }  # fmt: skip
-# Only in legacy columns no manifest reads yet.
-NO_MANIFEST = {
-    "phone.area_parens": "only in T_QY_JBXX.FDDBRDH/AQFZRDH (T_QY_JBXX alone: the enterprises resource)",
-    "phone.plus86": "only in T_QY_JBXX.FDDBRDH/AQFZRDH (T_QY_JBXX alone: the enterprises resource)",
-    "phone.multiple": "only in T_QY_JBXX.FDDBRDH/AQFZRDH (T_QY_JBXX alone: the enterprises resource)",
-    "number.text": "only in T_QY_JBXX.CYRS (T_QY_JBXX alone), T_HY_JGXX and T_WH_CXSB counts",
-}
+# Only in legacy columns no manifest reads yet (none at present: every quirk kind's column is read).
+NO_MANIFEST: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -50,7 +42,7 @@ class Scored:
 
     scores: Scores
     truth: pd.DataFrame
-    judged: dict
+    judged: dict[str, Judged]
     curated_url: str
 
 
@@ -69,13 +61,14 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> Scored:
         ):
             patch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", f'{{"conn_type": "generic", "extra": {{"sqlalchemy_url": "{urls[name]}"}}}}')  # fmt: skip
         run_pipeline(RunContext(run_id="truth-1", logical_date=LOGICAL))
-        judged = judged_resources(catalog, "truth-1", LOGICAL)
-        legacy = sa.create_engine(urls["legacy"])
+        legacy, curated = sa.create_engine(urls["legacy"]), sa.create_engine(urls["curated"])
         try:
+            judged = judged_resources(catalog, "truth-1", LOGICAL, curated)
             cells = decision_cells(legacy, catalog, "truth-1")
             values = attribute_values(legacy, manifests()["permits"])
         finally:
             legacy.dispose()
+            curated.dispose()
     truth = read_truth(work / "truth.parquet")
     scores = score(truth, cells, judged, catalog, values, ELSEWHERE)
     print_table(scores.table)
@@ -118,6 +111,19 @@ def test_every_refusal_is_explained_by_the_truth(scored: Scored):
     assert unexplained.empty, unexplained.head(20).to_string()
 
 
+def _live(judged: Judged) -> pd.DataFrame:
+    records = judged.records
+    return records[~records["quarantined"] & ~records["deleted"].astype(bool)]
+
+
+def _curated_ids(name: str, judged: Judged) -> set[tuple[str, str]]:
+    """The curated record ids the judged batch makes: one per row, or one per group of a merged resource."""
+    live = _live(judged)
+    if judged.group is None:
+        return {(name, rid) for rid in live["record_id"]}
+    return {(name, manifest_for(name).record_id_prefix + code) for code in live[judged.group]}
+
+
 def test_the_scored_decisions_are_the_runs(scored: Scored):
     # The scores read the batch judged again from staging: it must be what the run curated and quarantined.
     engine = sa.create_engine(scored.curated_url)
@@ -131,6 +137,7 @@ def test_the_scored_decisions_are_the_runs(scored: Scored):
                     sa.text(f"SELECT record_id FROM cur_{name} WHERE sdx_deleted = false")
                 )
             }
+            merged = set(conn.execute(sa.text("SELECT resource, source_key, group_key FROM sdx_merged_row WHERE deleted = false")))  # fmt: skip
     finally:
         engine.dispose()
     judged_quarantined = {
@@ -138,10 +145,14 @@ def test_the_scored_decisions_are_the_runs(scored: Scored):
         for name, j in scored.judged.items()
         for rid in j.records.loc[j.records["quarantined"], "record_id"]
     }
-    judged_live = {
-        (name, rid)
-        for name, j in scored.judged.items()
-        for rid in j.records.loc[~j.records["quarantined"] & ~j.records["deleted"].astype(bool), "record_id"]
-    }
+    judged_live = set().union(*(_curated_ids(name, j) for name, j in scored.judged.items()))
     assert judged_quarantined and open_rows == judged_quarantined
     assert judged_live and curated == judged_live
+    # Rows of one record: every live row the run kept is in the group its judged (twin-resolved) code says.
+    judged_merged = {
+        (name, key, code)
+        for name, j in scored.judged.items()
+        if j.group is not None
+        for key, code in zip(_live(j)["source_key"], _live(j)[j.group], strict=True)
+    }
+    assert judged_merged and merged == judged_merged

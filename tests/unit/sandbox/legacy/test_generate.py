@@ -25,6 +25,7 @@ PROJECT = Path(__file__).resolve().parents[4]
 SCALE = 0.02
 CURRENT_DIVISIONS = set(DISTRICT_BY_CODE)
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+PHONE = re.compile(r"1\d{10}|0519-\d{8}")
 
 
 class Generated:
@@ -281,6 +282,16 @@ def test_divisions_standardize_to_current_codes_and_split_codes_follow_the_addre
         else:
             assert row.expected in successors
             assert len(successors) == 1 or named == [row.expected]
+
+
+def test_several_phones_expect_every_number_in_order(generated: Generated) -> None:
+    # The field standardizes to all of its numbers, ';'-joined; an item keeping one takes the first.
+    several = generated.truth_of("phone.multiple")
+    assert len(several)
+    for row in several.itertuples():
+        numbers = row.expected.split(";")
+        assert len(numbers) >= 2 and all(PHONE.fullmatch(number) for number in numbers)
+        assert PHONE.findall(row.raw) == numbers
 
 
 def test_coordinates_and_status_answers(generated: Generated) -> None:
