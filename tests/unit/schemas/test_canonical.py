@@ -11,6 +11,15 @@ def test_sm3_vectors_from_the_standard():
     assert sm3_hex(b"abcd" * 16) == "debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732"
 
 
+def test_the_cryptography_build_carries_sm4_as_the_standard_defines_it():
+    """GB/T 32907's vector: an OpenSSL built without the 国密 ciphers would fail here, not in production."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    key = bytes.fromhex("0123456789abcdeffedcba9876543210")
+    encryptor = Cipher(algorithms.SM4(key), modes.ECB()).encryptor()  # noqa: S305 - the standard's ECB vector
+    assert (encryptor.update(key) + encryptor.finalize()).hex() == "681edf34d206965e86b3e94f536e4246"
+
+
 def test_canonical_json_follows_the_contract():
     data = {
         "b": 120.0,
