@@ -91,8 +91,22 @@ def nightly_sync() -> None:
     plan = prepare()
     names = resources_of(plan)
     derived = resources_of.override(task_id="derived_resources")(plan, "derived")
+    # The enterprise master is curated first: the other sources resolve old codes by its merged rows.
+    # Their standardize runs also when no master was planned (its mapped tasks are then skipped).
+    masters = resources_of.override(task_id="master_resources")(plan, "master_resources")
+    master_curated = curate.override(task_id="curate_master").expand(resource=masters)
+    (
+        extract.override(task_id="extract_master").expand(
+            entry=resources_of.override(task_id="master_sources")(plan, "master_sources")
+        )
+        >> standardize.override(task_id="standardize_master").expand(resource=masters)
+        >> master_curated
+    )
+    master_delivered = deliver.override(task_id="deliver_master").expand(resource=masters)
+    master_curated >> master_delivered
     extracted = extract.expand(entry=resources_of.override(task_id="sources")(plan, "sources"))
-    standardized = standardize.expand(resource=names)
+    standardized = standardize.override(trigger_rule="none_failed").expand(resource=names)
+    master_curated >> standardized
     curated = curate.expand(resource=names)
     delivered = deliver.expand(resource=names)
     # Derived resources are built from curated ones, then checked and curated like every other.
@@ -102,7 +116,7 @@ def nightly_sync() -> None:
     extracted >> standardized >> curated >> delivered
     curated >> built >> built_standardized >> built_curated
     (
-        [delivered, built_curated]
+        [master_delivered, delivered, built_curated]
         >> finish(resources_of.override(task_id="planned")(plan, "planned"))
         >> report()
     )

@@ -25,7 +25,13 @@ from catalog.export import (
     metadata_pairs,
     personal_name,
 )
-from schemas.manifest import ManifestError, check_against_catalog, load_manifest, prefix_clashes
+from schemas.manifest import (
+    ManifestError,
+    check_against_catalog,
+    load_manifest,
+    master_problems,
+    prefix_clashes,
+)
 
 EXPORT_FORMATS = ("json", "xlsx", "html")
 DEFAULT_EXPORT_FOLDER = Path("var") / "catalog"
@@ -56,6 +62,7 @@ def check_manifests(catalog: Catalog) -> list[Problem]:
             problems.append(Problem(path, "partition.resources" if fed else "items", message))
     # Record ids of two sources must never collide.
     problems += [Problem(manifest_folder(), "record_id_prefix", m) for m in prefix_clashes(loaded)]
+    problems += [Problem(manifest_folder(), "items", m) for m in master_problems(loaded)]
     return problems + check_derived(catalog)
 
 

@@ -14,7 +14,7 @@ from exchange.steps.derive import derive_resource
 from exchange.steps.extract import extract_source
 from exchange.steps.standardize import standardize_resource
 from schemas.derived import derivations, inputs_fed
-from schemas.manifest import manifests
+from schemas.manifest import manifests, master_sources
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,9 @@ def plan(ctx: RunContext, resources: list[str] | None = None) -> dict[str, list[
     if unknown:
         ctx.catalog.resource(sorted(unknown)[0])  # raises, naming the known resources
     out: dict[str, list[str]] = {}
-    for source, manifest in manifests().items():
+    # The enterprise master first: the other sources resolve old codes by what it has curated.
+    masters = master_sources()
+    for source, manifest in sorted(manifests().items(), key=lambda pair: pair[0] not in masters):
         mine = [r for r in manifest.resources() if r in wanted]
         if mine:
             out[source] = mine

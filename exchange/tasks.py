@@ -53,14 +53,24 @@ def extract(airflow_context: Mapping[str, Any], source: str, resources: list[str
 
 
 def plan_entries(airflow_context: Mapping[str, Any]) -> dict[str, list[Any]]:
-    """`prepare`, as the mapped tasks take it: legacy sources, their resources, derived resources, all."""
+    """`prepare`, as the mapped tasks take it: legacy sources, their resources, derived resources, all.
+
+    The master sources (`master_sources`, `master_resources`: the enterprise master) are apart from the
+    other legacy sources, whose records resolve old codes by what the master has curated.
+    """
     from schemas.derived import derivations
+    from schemas.manifest import master_sources
 
     plan = prepare(airflow_context)
-    sources = [{"source": s, "resources": r} for s, r in plan.items() if s not in derivations()]
+    entries = [{"source": s, "resources": r} for s, r in plan.items() if s not in derivations()]
+    masters = [e for e in entries if e["source"] in master_sources()]
+    sources = [e for e in entries if e not in masters]
     derived = [name for s, names in plan.items() if s in derivations() for name in names]
+    master_resources = [name for entry in masters for name in entry["resources"]]
     resources = [name for entry in sources for name in entry["resources"]]
-    return {"sources": sources, "resources": resources, "derived": derived, "planned": resources + derived}
+    return {"master_sources": masters, "master_resources": master_resources, "sources": sources,
+            "resources": resources, "derived": derived,
+            "planned": master_resources + resources + derived}  # fmt: skip
 
 
 def derive(airflow_context: Mapping[str, Any], resource: str) -> dict[str, Any]:

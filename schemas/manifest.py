@@ -62,7 +62,9 @@ class ItemSource:
 
     `fallbacks` are read, in order, where the column is empty; `empty` lists legacy words that mean no
     value for this item; `lookup` reads a code list's entry field instead of the raw code; `first` keeps
-    only the first of several standardized values (the primary phone of a field holding several).
+    only the first of several standardized values (the primary phone of a field holding several);
+    `master` names the resource merging the rows of the joined table the item is read from (the enterprise
+    master): an old code the item holds is resolved to the code of that row's merged record.
     """
 
     column: str
@@ -74,6 +76,7 @@ class ItemSource:
     empty: tuple[str, ...] = ()
     lookup: Lookup | None = None
     first: bool = False
+    master: str | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -193,6 +196,7 @@ def _items(data: dict[str, Any]) -> dict[str, ItemSource]:
             empty=tuple(str(v) for v in spec.get("empty", ())),
             lookup=Lookup(codelist=lookup["codelist"], field=lookup["field"]) if lookup else None,
             first=bool(spec.get("first", False)),
+            master=spec.get("master"),
         )
     return items
 
@@ -321,15 +325,45 @@ def prefix_clashes(found: list[Manifest]) -> list[str]:
     ]
 
 
+def master_key(manifest: Manifest, source: ItemSource, master: Manifest) -> str:
+    """The extracted column holding the master's key on the joined row an item with `master` is read from."""
+    return f"{source.column.split('.', 1)[0]}.{master.key_column}"
+
+
+def master_problems(found: list[Manifest]) -> list[str]:
+    """Items whose `master` merges nothing, or whose joined row is not the master's row with its key read."""
+    by_resource = {name: m for m in found for name in m.resources()}
+    problems = []
+    for manifest in found:
+        for name, source in manifest.items.items():
+            if source.master is None:
+                continue
+            master = by_resource.get(source.master)
+            where = f"manifest {manifest.source}: items.{name}.master {source.master!r}"
+            if master is None or master.merge is None:
+                problems.append(f"{where} is no resource that merges rows")
+                continue
+            table = manifest.tables.get(source.column.split(".", 1)[0])
+            if table is None or table.table != master.primary.table or master.key_column not in table.columns:
+                problems.append(f"{where}: {source.column} is not read with {master.key_label} of the master")
+    return problems
+
+
 @cache
 def manifests() -> dict[str, Manifest]:
     """Every shipped manifest, by source name, read once per process."""
     folder = Path(str(importlib_resources.files("schemas"))) / "legacy"
     found = [load_manifest(p) for p in sorted(folder.glob("*.yaml"))]
-    clashes = prefix_clashes(found)
+    clashes = prefix_clashes(found) + master_problems(found)
     if clashes:
         raise ManifestError(f"{folder}: {'; '.join(clashes)}")
     return {m.source: m for m in found}
+
+
+def master_sources() -> list[str]:
+    """Sources whose resources other sources' items resolve codes by (`master:`): curated before those."""
+    named = {s.master for m in manifests().values() for s in m.items.values() if s.master}
+    return sorted(m.source for m in manifests().values() if named & set(m.resources()))
 
 
 def manifest_for(resource: str) -> Manifest:

@@ -33,9 +33,6 @@ from schemas.manifest import ItemSource, Manifest, manifests
 
 CELL = ["table", "key", "column"]
 DECISION = ["resource", "row", "item"]
-# Old codes the truth fixes through a twin row of the enterprise: only a resource that merges the
-# enterprise's rows (`merge:`) sees the twin; a record joined to the one row keeps the code refused.
-TWIN_RESOLVED = ("uscc.registration_number", "uscc.organisation_code")
 REQUIRED_MISSING = "required.missing"
 
 
@@ -70,7 +67,8 @@ def judged_resources(catalog: Catalog, run_id: str, as_of: dt.date, curated: sa.
 
     The curated table keeps only the records that passed; the values of quarantined records are needed
     too, so the staged batch is standardized and judged once more (the caller checks the outcome is the
-    run's). Rows of one record get their old codes resolved by the run's twin index, as in the step.
+    run's). Rows of one record get their old codes resolved by the run's twin index, and records joined to
+    an enterprise row by the enterprise master, as in the step.
     """
     out = {}
     for manifest, name, rows in staged_rows(run_id):
@@ -80,6 +78,7 @@ def judged_resources(catalog: Catalog, run_id: str, as_of: dt.date, curated: sa.
             with curated.connect() as conn:
                 twins = merge.twin_index(conn, resource, manifest, run_id, catalog)
             batch = twins.resolve(batch, manifest)
+        batch = merge.resolve_by_master(curated, resource, manifest, batch, rows, catalog)
         verdict = judge(resource, batch, catalog, as_of)
         out[name] = Judged(verdict.records, verdict.findings, manifest.merge.by if manifest.merge else None)
     return out
@@ -214,7 +213,7 @@ def _effective(decisions: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     not refused; an empty value where the resource's item is optional is simply empty, where it is
     required the record is refused; a column emptied
     hands a `from:` list's item to the next column; an item keeping the first of several values takes the
-    first; an old code a twin row resolves stays refused where the resource does not merge the twins.
+    first.
     """
     out = decisions.copy()
     by_source = {name: m for m in manifests().values() for name in m.resources()}
@@ -227,8 +226,6 @@ def _effective(decisions: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
         elif d["outcome"] == "nulled" and catalog.resource(d["resource"]).item(d["item"]).required:
             # An item the receivers require cannot go empty: the record waits for a value.
             out.loc[index, ["outcome", "issue"]] = ["quarantined", REQUIRED_MISSING]
-        elif d["quirk"] in TWIN_RESOLVED and d["outcome"] == "standardized" and manifest.merge is None:
-            out.loc[index, ["outcome", "expected", "issue"]] = ["quarantined", None, d["quirk"]]
         elif source.first and isinstance(d["expected"], str):
             # An item keeping one of several values (the primary phone) takes the first.
             out.loc[index, "expected"] = d["expected"].split(";")[0]

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 
 from catalog import Catalog, Resource
 from exchange import staging, state
-from quality.records import StandardizedBatch, is_deleted, standardize_item
+from quality.records import UNUSABLE_MATCH, StandardizedBatch, is_deleted, standardize_item
 from quality.standardize import Standardized
 from quality.standardize.enterprise_codes import (
     ORGANISATION_CODE,
@@ -36,7 +36,7 @@ from quality.standardize.enterprise_codes import (
     enterprise_name_key,
     resolve_enterprise_codes,
 )
-from schemas.manifest import Manifest, Merge
+from schemas.manifest import Manifest, Merge, manifest_for, master_key
 
 OLD_CODES = frozenset({REGISTRATION_NUMBER, ORGANISATION_CODE})
 # Columns a merged resource's judged records carry besides the items: what ranks a row in its group.
@@ -132,6 +132,81 @@ class TwinIndex:
         cleared = set(records.index[now_clear])
         keep = ~(findings.index.isin(on_code.index) & findings["row"].isin(cleared))
         return StandardizedBatch(records=records, findings=findings.loc[keep].reset_index(drop=True))
+
+
+def master_groups(conn: sa.Connection, master: str, by: str, keys: Iterable[str]) -> dict[str, str]:
+    """Source key → group (the USCC) of the master's merged rows among `keys`.
+
+    A live row gives its group. A deleted row (one bureau's entry of an enterprise another bureau's row
+    still carries) gives the group it was resolved to (its stored `by` value) while that group has a live
+    row; a row neither merged nor in a live group gives nothing.
+    """
+    rows = state.merged_rows
+    wanted = sorted(set(keys))
+    found: dict[str, str] = {}
+    former: dict[str, str] = {}
+    for start in range(0, len(wanted), 1000):
+        stmt = sa.select(rows.c.source_key, rows.c.group_key, rows.c.deleted, rows.c.data).where(
+            rows.c.resource == master, rows.c.source_key.in_(wanted[start : start + 1000])
+        )
+        for r in conn.execute(stmt):
+            if not r.deleted and r.group_key:
+                found[r.source_key] = r.group_key
+            elif r.deleted and (code := json.loads(r.data).get(by)):
+                former[r.source_key] = code
+    codes = sorted(set(former.values()))
+    live: set[str] = set()
+    for start in range(0, len(codes), 1000):
+        stmt = sa.select(rows.c.group_key).where(
+            rows.c.resource == master,
+            rows.c.deleted.is_(False),
+            rows.c.group_key.in_(codes[start : start + 1000]),
+        )
+        live.update(conn.execute(stmt).scalars())
+    return found | {key: code for key, code in former.items() if code in live}
+
+
+def resolve_by_master(
+    curated: sa.Engine,
+    resource: Resource,
+    manifest: Manifest,
+    batch: StandardizedBatch,
+    raw: pd.DataFrame,
+    catalog: Catalog,
+) -> StandardizedBatch:
+    """Old codes of items read from a master's row (`master:`) resolved to the USCC of that row's record.
+
+    The master (the enterprise resource) has resolved its rows through their twins and keeps each row's
+    group in `sdx_merged_row`; a record joined to such a row takes that USCC and loses the finding the old
+    code raised (a refusal, or the warning a name-matched value gets instead). A row the master has not
+    resolved (no twin, or quarantined there too) leaves the record's finding as it was.
+    """
+    raw = raw.reset_index(drop=True)
+    records, findings = batch.records, batch.findings
+    for item in resource.items:
+        source = manifest.items[item.name]
+        if source.master is None:
+            continue
+        old = standardize_item(item, source, raw, catalog).issues.isin(OLD_CODES).to_numpy()
+        if not old.any():
+            continue
+        master = manifest_for(source.master)
+        keys = raw[master_key(manifest, source, master)][old].map(
+            lambda v: None if v is None or pd.isna(v) else str(v)
+        )
+        with curated.connect() as conn:
+            groups = master_groups(conn, source.master, _merge_of(master).by, keys.dropna())
+        codes = keys.map(groups).dropna()
+        if codes.empty:
+            continue
+        if records is batch.records:
+            records = records.copy()
+        records.loc[codes.index, item.name] = codes.to_numpy()
+        on_code = (findings["item"] == item.name) & findings["row"].isin(codes.index)
+        findings = findings[~(on_code & findings["issue"].isin([*OLD_CODES, UNUSABLE_MATCH]))]
+    if records is batch.records:
+        return batch
+    return StandardizedBatch(records=records, findings=findings.reset_index(drop=True))
 
 
 def _merge_of(manifest: Manifest) -> Merge:

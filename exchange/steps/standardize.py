@@ -79,6 +79,10 @@ def standardize_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
             standardized = standardize_records(resource, manifest, raw, ctx.catalog)
             if twins is not None:  # rows of one record: old codes resolved by a twin row, rows ranked
                 standardized = merge.with_rank(twins.resolve(standardized, manifest), manifest, raw)
+            # Old codes of the joined enterprise row: resolved by the enterprise master, curated first.
+            standardized = merge.resolve_by_master(
+                ctx.curated.get_conn(), resource, manifest, standardized, raw, ctx.catalog
+            )
             verdict = judge(resource, standardized, ctx.catalog, ctx.logical_date)
             records = verdict.records
             valid = records[~records["quarantined"]]

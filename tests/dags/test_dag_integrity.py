@@ -90,7 +90,19 @@ def test_nightly_sync_structure():
         "deliver",
         "finish",
         "report",
+        "master_sources",
+        "master_resources",
+        "extract_master",
+        "standardize_master",
+        "curate_master",
+        "deliver_master",
     }
+    # The enterprise master is curated before the other resources resolve old codes by it.
+    assert "curate_master" in dag.task_dict["standardize"].upstream_task_ids
+    assert "standardize_master" in dag.task_dict["curate_master"].upstream_task_ids
+    assert "extract_master" in dag.task_dict["standardize_master"].upstream_task_ids
+    assert dag.task_dict["standardize"].trigger_rule == "none_failed"
+    assert "deliver_master" in dag.task_dict["finish"].upstream_task_ids
     assert "standardize" in dag.task_dict["curate"].upstream_task_ids
     assert dag.task_dict["deliver"].downstream_task_ids == {"finish"}
     assert dag.task_dict["finish"].downstream_task_ids == {"report"}

@@ -7,7 +7,7 @@ from pipeline_checks import LOGICAL
 from exchange.context import RunContext
 from exchange.pipeline import plan
 from schemas.derived import derivations, inputs_fed
-from schemas.manifest import manifest_for
+from schemas.manifest import manifest_for, manifests
 
 
 def test_derived_resources_come_after_the_sources_they_read():
@@ -25,3 +25,10 @@ def test_a_derived_resource_asked_for_is_planned_alone():
     ctx = RunContext(run_id="plan", logical_date=LOGICAL)
     assert plan(ctx, ["hazchem_enterprises"]) == {"hazchem_enterprises": ["hazchem_enterprises"]}
     assert list(plan(ctx, ["licences", "permit_0101"])) == ["permits", "licences"]
+
+
+def test_the_master_source_comes_before_every_source_resolving_codes_by_it():
+    planned = list(plan(RunContext(run_id="plan", logical_date=LOGICAL)))
+    users = {m.source for m in manifests().values() if any(s.master for s in m.items.values())}
+    assert users and "competence_certificates" in users  # sorts before enterprises by name
+    assert all(planned.index("enterprises") < planned.index(source) for source in users)
