@@ -51,3 +51,32 @@ def test_nightly_sync_runs_end_to_end(airflow_db, tmp_path, use_connections, mon
     assert again.state == "success"
     with exchange.connect() as conn:
         assert conn.execute(sa.text("SELECT COUNT(*) FROM ex_tsrz")).scalar_one() == pushes
+
+
+def test_nightly_sync_without_the_master_planned_still_runs_the_others(
+    airflow_db, tmp_path, use_connections, monkeypatch
+):
+    # The master's mapped tasks are skipped when it is not asked for: the others must not be skipped too.
+    from airflow.dag_processing.dagbag import DagBag
+
+    monkeypatch.setenv(DEADLINE_ALERTS_ENV, "off")
+    urls = {name: f"sqlite:///{tmp_path / name}.db" for name in ("legacy", "curated", "exchange")}
+    generate_legacy(urls["legacy"], scale=0.02, seed=3)
+    use_connections(
+        legacy_supervision=urls["legacy"], curated=urls["curated"], bigdata_centre=urls["exchange"]
+    )
+    dag = DagBag(dag_folder=str(DAGS / "nightly_sync.py")).dags["nightly_sync"]
+    dag_run = dag.test(
+        logical_date=pendulum.datetime(2026, 11, 29, 2, tz="Asia/Shanghai"),
+        run_conf={"resources": ["permit_0101"]},
+    )
+    assert dag_run.state == "success"
+    states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
+    assert states["curate_master"] == "skipped" and states["curate"] == "success"
+    curated = sa.create_engine(urls["curated"])
+    with curated.connect() as conn:
+        live = conn.execute(
+            sa.text("SELECT COUNT(*) FROM cur_permit_0101 WHERE sdx_deleted = 0")
+        ).scalar_one()
+    curated.dispose()
+    assert live > 0
