@@ -28,7 +28,7 @@ from exchange.orchestration import DEFAULT_ARGS, RUN_MODES, TIMEZONE, curated_as
     doc_md=__doc__,
 )
 def nightly_sync() -> None:
-    """Extract → standardize and validate → curate → deliver, one mapped task per source or resource."""
+    """Extract → standardize and validate → curate → deliver → reconcile, mapped per source or resource."""
 
     @task
     def prepare() -> list[dict]:
@@ -65,6 +65,12 @@ def nightly_sync() -> None:
 
         return tasks.deliver(get_current_context(), resource)
 
+    @task(trigger_rule="all_done")
+    def reconcile(planned: list[str]) -> dict:
+        from exchange import tasks
+
+        return tasks.reconcile(get_current_context(), planned)
+
     # The run's curated resources, as the Assets other DAGs (and the catalogue) name them.
     @task(trigger_rule="all_done", outlets=[Asset(uri) for uri in curated_asset_uris()])
     def finish(planned: list[str]) -> str:
@@ -84,7 +90,7 @@ def nightly_sync() -> None:
     standardized = standardize.expand(resource=names)
     curated = curate.expand(resource=names)
     delivered = deliver.expand(resource=names)
-    extracted >> standardized >> curated >> delivered >> finish(names) >> report()
+    extracted >> standardized >> curated >> delivered >> reconcile(names) >> finish(names) >> report()
 
 
 nightly_sync()

@@ -18,3 +18,11 @@ def home() -> Path:
 def batch_size() -> int:
     """Rows per extraction and standardization batch: bounds memory, not correctness."""
     return int(os.environ.get(BATCH_SIZE_ENV, "20000"))
+
+
+DELIVER_BATCH_ENV = "SDX_DELIVER_BATCH_ROWS"
+
+
+def deliver_batch_rows() -> int:
+    """Records per exchange-database batch (one transaction and one push-log row each)."""
+    return int(os.environ.get(DELIVER_BATCH_ENV, "2000"))

@@ -74,6 +74,42 @@ snapshots = sa.Table(
 
 quarantine = quarantine_table(metadata)
 
+# Each run's reconciliation with a receiver: per resource, what the receiver holds against what the ledger
+# says was sent and what the curated database holds; the differing records beside it (the first ones).
+reconciliation = sa.Table(
+    "sdx_reconciliation",
+    metadata,
+    sa.Column("run_id", sa.String(250), primary_key=True),
+    sa.Column("receiver", sa.String(32), primary_key=True),
+    sa.Column("resource", sa.String(64), primary_key=True),
+    sa.Column("table_name", sa.String(64), nullable=False),
+    sa.Column("receiver_live", sa.Integer, nullable=False),
+    sa.Column("receiver_deleted", sa.Integer, nullable=False),
+    sa.Column("receiver_digest", sa.String(64), nullable=False),
+    sa.Column("ledger_live", sa.Integer, nullable=False),
+    sa.Column("ledger_digest", sa.String(64), nullable=False),
+    sa.Column("curated_live", sa.Integer, nullable=False),
+    sa.Column("curated_digest", sa.String(64), nullable=False),
+    sa.Column("waiting", sa.Integer, nullable=False),
+    sa.Column("taken", sa.Integer, nullable=False),
+    sa.Column("refused", sa.Integer, nullable=False),
+    sa.Column("differences", sa.Integer, nullable=False),
+    sa.Column("checked_at", sa.DateTime, nullable=False),
+)
+
+reconciliation_differences = sa.Table(
+    "sdx_reconciliation_diff",
+    metadata,
+    sa.Column("run_id", sa.String(250), primary_key=True),
+    sa.Column("receiver", sa.String(32), primary_key=True),
+    sa.Column("resource", sa.String(64), primary_key=True),
+    sa.Column("record_id", sa.String(64), primary_key=True),
+    sa.Column("problem", sa.String(32), nullable=False),
+    sa.Column("receiver_digest", sa.String(64)),
+    sa.Column("ledger_digest", sa.String(64)),
+    sa.Column("curated_digest", sa.String(64)),
+)
+
 
 def curated(resource: Resource) -> sa.Table:
     """The curated table of `resource`, registered in this module's metadata."""

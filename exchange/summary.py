@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from quality.issues import issue_kind
+
+if TYPE_CHECKING:
+    from exchange.reconcile import TableReconciliation
 
 
 def summary_rows(stats: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -30,8 +34,12 @@ def summary_rows(stats: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, 
     return rows
 
 
-def format_summary(run_id: str, stats: dict[str, dict[str, dict[str, Any]]]) -> str:
-    """A plain-text table of `summary_rows`, quarantine reasons spelled out for a reader."""
+def format_summary(
+    run_id: str,
+    stats: dict[str, dict[str, dict[str, Any]]],
+    reconciliation: Sequence[TableReconciliation] = (),
+) -> str:
+    """A plain-text table of `summary_rows`, quarantine reasons spelled out, and the run's reconciliation."""
     lines = [f"Run {run_id}", ""]
     header = f"{'resource':<16}{'extracted':>10}{'quarantined':>13}{'new':>8}{'changed':>9}{'deleted':>9}{'unchanged':>11}  delivered"
     lines += [header, "-" * len(header)]
@@ -46,4 +54,8 @@ def format_summary(run_id: str, stats: dict[str, dict[str, dict[str, Any]]]) -> 
         )
         for issue, count in row["reasons"].items():
             lines.append(f"{'':<16}{count:>10}  × {issue}: {issue_kind(issue).message}")
+    if reconciliation:
+        from exchange.reconcile import format_reconciliation
+
+        lines += ["", format_reconciliation(list(reconciliation))]
     return "\n".join(lines)
