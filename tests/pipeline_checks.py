@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,6 +17,20 @@ from exchange.pipeline import run_pipeline
 LOGICAL = dt.date(2026, 11, 29)
 # HJ_XZQHDM: the city and its six current county-level divisions.
 CURRENT_DIVISIONS = frozenset({"320400", "320402", "320404", "320411", "320412", "320413", "320481"})
+
+
+def sdx_environment(urls: dict[str, str], home: Path, **extra: str) -> dict[str, str]:
+    """This process's environment for an `sdx` subprocess on the legacy/curated/exchange URLs given."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_CONN_", "SDX_"))}
+    for conn_id, name in (
+        ("LEGACY_SUPERVISION", "legacy"),
+        ("CURATED", "curated"),
+        ("BIGDATA_CENTRE", "exchange"),
+    ):
+        env[f"AIRFLOW_CONN_{conn_id}"] = json.dumps(
+            {"conn_type": "generic", "extra": {"sqlalchemy_url": urls[name]}}
+        )
+    return env | {"SDX_HOME": str(home)} | extra
 
 
 def type_resources() -> list[Resource]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import signal
 import subprocess
@@ -12,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from pipeline_checks import LOGICAL
+from pipeline_checks import LOGICAL, sdx_environment
 
 from exchange import faults
 from sandbox.legacy import generate_legacy
@@ -27,17 +25,7 @@ def _urls(folder: Path) -> dict[str, str]:
 
 
 def _sdx(folder: Path, *args: str, **extra: str) -> subprocess.CompletedProcess:
-    urls = _urls(folder)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_CONN_", "SDX_"))}
-    for conn_id, name in (
-        ("LEGACY_SUPERVISION", "legacy"),
-        ("CURATED", "curated"),
-        ("BIGDATA_CENTRE", "exchange"),
-    ):
-        env[f"AIRFLOW_CONN_{conn_id}"] = json.dumps(
-            {"conn_type": "generic", "extra": {"sqlalchemy_url": urls[name]}}
-        )
-    env |= {"SDX_HOME": str(folder / "home"), "SDX_DELIVER_BATCH_ROWS": BATCH_ROWS} | extra
+    env = sdx_environment(_urls(folder), folder / "home", SDX_DELIVER_BATCH_ROWS=BATCH_ROWS, **extra)
     return subprocess.run([SDX, *args], env=env, capture_output=True, text=True, timeout=300, check=False)
 
 
