@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 import time
 
 import pytest
 import sqlalchemy as sa
-from change_scenario import ZS, exchange_versions, new_versions
+from change_scenario import change_certificates, exchange_versions, new_versions
 from pipeline_checks import LOGICAL, scalar, type_resources
 
 from catalog import default_catalog
@@ -49,15 +48,7 @@ def _change_certificates(legacy_url: str, curated_url: str) -> set[str]:
         ).all()
     engine.dispose()
     assert len(picked) == CHANGED
-    legacy = sa.create_engine(legacy_url)
-    with legacy.begin() as conn:
-        for n, (_, key) in enumerate(picked):
-            conn.execute(
-                ZS.update()
-                .where(key == ZS.c.ZSID)
-                .values(XKFW=f"经营：甲醇（储存）{n}", GXSJ=dt.datetime(2026, 11, 29, 1))
-            )
-    legacy.dispose()
+    change_certificates(legacy_url, {key: f"经营：甲醇（储存）{n}" for n, (_, key) in enumerate(picked)})
     return {rid for rid, _ in picked}
 
 

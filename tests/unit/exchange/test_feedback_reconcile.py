@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from change_scenario import exchange_versions, new_versions
+from change_scenario import change_certificates, exchange_versions, new_versions
 from pipeline_checks import LOGICAL
 
 from exchange.cli import main
@@ -75,15 +74,7 @@ def test_refusals_are_quarantined_with_the_reason_and_resent_only_when_the_sourc
     # refusal is settled; the others stay open.
     fixed = sorted(refused)[0]
     key = next(r.source_key for r in rows if r.record_id == fixed)
-    legacy = sa.create_engine(urls["legacy"])
-    with legacy.begin() as conn:
-        conn.execute(
-            sa.text(
-                'UPDATE "T_XK_ZS" SET "XKFW" = \'经营：甲醇（不储存）\', "GXSJ" = :now WHERE "ZSID" = :key'
-            ),
-            {"now": dt.datetime(2026, 11, 29, 1, 0), "key": key},
-        )
-    legacy.dispose()
+    change_certificates(urls["legacy"], {key: "经营：甲醇（不储存）"})
     third = _run("run-3")
     after = exchange_versions(urls["exchange"], "ex_xk_0101")
     assert new_versions(before, after) == {fixed: "U"}
