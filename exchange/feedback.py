@@ -24,7 +24,6 @@ from schemas.manifest import ManifestError, manifest_for
 log = logging.getLogger(__name__)
 
 RECEIVER = "bigdata_centre"
-REFUSED = "refused"
 ISSUE = "receiver.refused"
 CENTRE = "市大数据中心"
 
@@ -55,7 +54,7 @@ def _current(conn: sa.Connection, resource: Resource, refusals: list[Refusal]) -
     out = []
     for refusal in refusals:
         digest, outcome, key = sent.get(refusal.record_id, ("", "", ""))
-        if digest == refusal.digest and outcome != "sending":
+        if digest == refusal.digest and outcome != state.SENDING:
             out.append((refusal, key or refusal.record_id))
     return out
 
@@ -106,7 +105,7 @@ def collect_feedback(
                     led.c.resource == resource.name,
                     led.c.record_id.in_(ids[start : start + 1000]),
                 )
-                .values(outcome=REFUSED)
+                .values(outcome=state.REFUSED)
             )
     if current:
         log.warning("feedback %s: %s refuses %d records", resource.name, RECEIVER, len(current))

@@ -76,7 +76,7 @@ def _ledger(conn: sa.Connection, resource: Resource) -> tuple[dict[str, str], se
     for rid, digest, deleted, outcome in conn.execute(stmt):
         if not deleted:
             live[rid] = digest
-        if outcome == "sending":
+        if outcome == state.SENDING:
             unconfirmed.add(rid)
     return live, unconfirmed
 

@@ -46,7 +46,11 @@ watermarks = sa.Table(
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )
 
-# What each receiver holds, as far as the bureau knows: the last version sent and how it went.
+# What each receiver holds, as far as the bureau knows: the last version sent and how it went. A version
+# is recorded as SENDING before it is written and confirmed after (WRITTEN, or UNCHANGED when the receiver
+# already held it), so a version the ledger does not know to be delivered is always sent again; REFUSED
+# when the receiver sent it back.
+SENDING, WRITTEN, UNCHANGED, REFUSED = "sending", "written", "unchanged", "refused"
 ledger = sa.Table(
     "sdx_ledger",
     metadata,

@@ -25,10 +25,6 @@ from exchange.feedback import RECEIVER, collect_feedback
 
 log = logging.getLogger(__name__)
 
-# Ledger outcomes: SENDING is written before the exchange write and confirmed after it, so a version the
-# ledger does not know to be in the exchange database is always sent again.
-SENDING, WRITTEN, UNCHANGED = "sending", "written", "unchanged"
-
 
 def _pending(conn: sa.Connection, resource: Resource) -> Iterator[sa.Row]:
     cur, led = state.curated(resource), state.ledger
@@ -46,7 +42,7 @@ def _pending(conn: sa.Connection, resource: Resource) -> Iterator[sa.Row]:
             sa.or_(
                 sa.and_(led.c.record_id.is_(None), cur.c.sdx_deleted.is_(False)),
                 led.c.digest != cur.c.sdx_digest,
-                led.c.outcome == SENDING,
+                led.c.outcome == state.SENDING,
             )
         )
         .order_by(cur.c.record_id)
@@ -81,8 +77,8 @@ def _record_intent(conn: sa.Connection, resource: Resource, batch_id: str, rows:
         led.insert(),
         [
             {"receiver": RECEIVER, "resource": resource.name, "record_id": r.record_id, "seq": r.sdx_seq,
-             "digest": r.sdx_digest, "deleted": bool(r.sdx_deleted), "batch_id": batch_id, "outcome": SENDING,
-             "sent_at": now}
+             "digest": r.sdx_digest, "deleted": bool(r.sdx_deleted), "batch_id": batch_id,
+             "outcome": state.SENDING, "sent_at": now}
             for r in rows
         ],
     )  # fmt: skip
@@ -91,10 +87,10 @@ def _record_intent(conn: sa.Connection, resource: Resource, batch_id: str, rows:
 def _confirm(conn: sa.Connection, resource: Resource, batch_id: str, unchanged: list[str]) -> None:
     led = state.ledger
     batch = sa.and_(led.c.receiver == RECEIVER, led.c.resource == resource.name, led.c.batch_id == batch_id)
-    conn.execute(led.update().where(batch).values(outcome=WRITTEN))
+    conn.execute(led.update().where(batch).values(outcome=state.WRITTEN))
     for start in range(0, len(unchanged), 1000):
         chunk = unchanged[start : start + 1000]
-        conn.execute(led.update().where(batch, led.c.record_id.in_(chunk)).values(outcome=UNCHANGED))
+        conn.execute(led.update().where(batch, led.c.record_id.in_(chunk)).values(outcome=state.UNCHANGED))
 
 
 def deliver_resource(
