@@ -153,7 +153,14 @@ def main() -> int:
             "live_rows": sum(r.receiver_live for r in results),
             "differences": sum(r.differences for r in results),
         },
-        "agent": {"taken": passes[0].taken, "refused": passes[0].refused} if passes else None,
+        "agent": {
+            "taken": passes[0].taken,
+            "refused": passes[0].refused,
+            "stale": passes[0].stale,
+            "tables": passes[0].by_table,
+        }
+        if passes
+        else None,
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "runs": runs,
     }

@@ -15,7 +15,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,27 +164,31 @@ class ExchangeAgent:
             if not rows:
                 return
             after = int(rows[-1]["hj_xh"])
-            with self.engine.begin() as conn:
-                for row in rows:
-                    self._mark(conn, resource, table, row, done)
+            self._mark(resource, table, rows, done)
 
     def _mark(
-        self, conn: sa.Connection, resource: Resource, table: sa.TableClause, row: Mapping, done: AgentPass
+        self, resource: Resource, table: sa.TableClause, rows: Sequence[Mapping], done: AgentPass
     ) -> None:
-        data = None if row["hj_czlx"] == "D" else {name: row[name] for name in resource.item_names}
-        reason = self.rule.judge(row["hj_jlid"], str(row["hj_sjzw"]).strip(), data)
-        values: dict[str, Any] = {"hj_zt": "1", "hj_qssj": self._now()}
-        if reason:
-            values |= {"hj_zt": "2", "hj_fkxx": reason[:500]}
-        stmt = (
-            table.update()
-            .where(table.c.hj_jlid == row["hj_jlid"], table.c.hj_xh == row["hj_xh"])
-            .values(values)
-        )
-        if conn.execute(stmt).rowcount == 0:
-            done.add(table.name, "stale")
-        else:
-            done.add(table.name, "refused" if reason else "taken")
+        # The contract's conditional update, many rows a statement: a rewritten row (new HJ_XH) matches
+        # nothing and is counted stale; it waits under its new HJ_XH for a later read.
+        takes: list[dict[str, Any]] = []
+        refusals: list[dict[str, Any]] = []
+        for row in rows:
+            data = None if row["hj_czlx"] == "D" else {name: row[name] for name in resource.item_names}
+            reason = self.rule.judge(row["hj_jlid"], str(row["hj_sjzw"]).strip(), data)
+            key = {"k_jlid": row["hj_jlid"], "k_xh": row["hj_xh"]}
+            (refusals if reason else takes).append(key | ({"v_fkxx": reason[:500]} if reason else {}))
+        where = sa.and_(table.c.hj_jlid == sa.bindparam("k_jlid"), table.c.hj_xh == sa.bindparam("k_xh"))
+        now = self._now()
+        with self.engine.begin() as conn:
+            for kind, params, values in (
+                ("taken", takes, {"hj_zt": "1", "hj_qssj": now}),
+                ("refused", refusals, {"hj_zt": "2", "hj_fkxx": sa.bindparam("v_fkxx"), "hj_qssj": now}),
+            ):
+                if params:
+                    matched = conn.execute(table.update().where(where).values(values), params).rowcount
+                    done.add(table.name, kind, matched)
+                    done.add(table.name, "stale", len(params) - matched)
 
     def run_loop(self, stop: threading.Event, interval: float = 1.0) -> AgentPass:
         """Take rows again and again, pausing `interval` seconds after an idle pass, until `stop` is set."""

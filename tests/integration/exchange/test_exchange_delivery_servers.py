@@ -95,6 +95,12 @@ def test_all_types_delivered_exactly_once_while_the_agent_takes_rows(
         worker.join(timeout=30)
     assert _count_everywhere(second_postgres_url, "hj_zt = '0'") == 0, "the agent took every waiting row"
     assert passes and passes[0].taken > 0 and passes[0].refused > 0
+    # Every version written was marked once: none was superseded before the agent read it.
+    versions = sum(
+        int(scalar(second_postgres_url, f"SELECT COALESCE(SUM(zs), 0) FROM ex_tsrz WHERE bm = '{t}'"))
+        for t in TABLES
+    )
+    assert passes[0].taken + passes[0].refused == versions
     # PostgreSQL hands NUMERIC and DATE back as Decimal and date: the centre's digests still match.
     assert _count_everywhere(second_postgres_url, f"hj_fkxx = '{DIGEST_REASON}'") == 0
 

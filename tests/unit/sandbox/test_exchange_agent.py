@@ -83,9 +83,9 @@ def test_agent_takes_rows_in_hj_xh_order(hook, sqlite_url):
     marked: list[int] = []
 
     class Recording(ExchangeAgent):
-        def _mark(self, conn, resource, table, row, done):
-            marked.append(int(row["hj_xh"]))
-            super()._mark(conn, resource, table, row, done)
+        def _mark(self, resource, table, rows, done):
+            marked.extend(int(row["hj_xh"]) for row in rows)
+            super()._mark(resource, table, rows, done)
 
     Recording(engine, CATALOG, batch=1).run_once()
     assert marked == sorted(marked) == [2, 3]
@@ -97,9 +97,9 @@ def test_a_row_rewritten_before_the_agent_marks_it_is_stale_and_taken_later(hook
     rewrites = iter([lambda: hook.write_batch(RESOURCE, "b2", [_row("A", "甲二")])])
 
     class Racing(ExchangeAgent):
-        def _mark(self, conn, resource, table, row, done):
+        def _mark(self, resource, table, rows, done):
             next(rewrites, lambda: None)()  # the provider writes a new version between read and mark
-            super()._mark(conn, resource, table, row, done)
+            super()._mark(resource, table, rows, done)
 
     first = Racing(engine, CATALOG).run_once()
     assert (first.taken, first.stale) == (1, 1), "the stale version was not marked; the new one was taken"
