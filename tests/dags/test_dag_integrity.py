@@ -88,11 +88,14 @@ def test_nightly_sync_structure():
         "standardize",
         "curate",
         "deliver",
+        "reconcile",
         "finish",
         "report",
     }
     assert "standardize" in dag.task_dict["curate"].upstream_task_ids
-    assert dag.task_dict["deliver"].downstream_task_ids == {"finish"}
+    assert dag.task_dict["deliver"].downstream_task_ids == {"reconcile"}
+    assert dag.task_dict["reconcile"].downstream_task_ids == {"finish"}
+    assert dag.task_dict["reconcile"].trigger_rule == "all_done", "a failed delivery is reconciled too"
     assert dag.task_dict["finish"].downstream_task_ids == {"report"}
     # Derived resources are built from curated ones, and are finished like the others.
     assert "curate" in dag.task_dict["derive"].upstream_task_ids
