@@ -99,7 +99,7 @@ def test_nightly_sync_structure():
     assert dag.task_dict["finish"].downstream_task_ids == {"report"}
     # Derived resources are built from curated ones, and are finished like the others.
     assert "curate" in dag.task_dict["derive"].upstream_task_ids
-    assert "curate_derived" in dag.task_dict["finish"].upstream_task_ids
+    assert "curate_derived" in dag.task_dict["reconcile"].upstream_task_ids  # and so before finish
 
 
 def test_dag_files_hold_no_sql_or_http():
