@@ -9,6 +9,88 @@ from exchange.alerts import RunAlertNotifier, nightly_deadline
 from exchange.orchestration import DEFAULT_ARGS, RUN_MODES, TIMEZONE, curated_asset_uris
 
 
+# Each task hands its work to exchange.tasks; the DAG below only wires them together.
+# Legacy sources with their resources, the resources derived from curated ones, and every one planned.
+@task
+def prepare() -> dict[str, list]:
+    """Record the run as started and plan it: legacy sources, their resources, derived resources."""
+    from exchange import tasks
+
+    return tasks.plan_entries(get_current_context())
+
+
+@task
+def resources_of(plan: dict[str, list], part: str = "resources") -> list:
+    """One part of the plan, for the tasks mapped over it."""
+    return plan[part]
+
+
+@task(map_index_template="{{ task.op_kwargs['entry']['source'] }}")
+def extract(entry: dict) -> dict:
+    """Read one legacy source's changed rows into the run's staging."""
+    from exchange import tasks
+
+    return tasks.extract(get_current_context(), entry["source"], entry["resources"])
+
+
+# Runs once the run's resources are curated, also when one of them failed or was held back.
+@task(trigger_rule="all_done", map_index_template="{{ task.op_kwargs['resource'] }}")
+def derive(resource: str) -> dict:
+    """Build one derived resource's changed records from the curated resources it reads."""
+    from exchange import tasks
+
+    return tasks.derive(get_current_context(), resource)
+
+
+@task(map_index_template="{{ task.op_kwargs['resource'] }}")
+def standardize(resource: str) -> dict:
+    """Standardize and validate one resource; quarantine what fails."""
+    from exchange import tasks
+
+    return tasks.standardize(get_current_context(), resource)
+
+
+@task(map_index_template="{{ task.op_kwargs['resource'] }}")
+def curate(resource: str) -> dict:
+    """Load one resource into the curated database and move its watermark."""
+    from exchange import tasks
+
+    return tasks.curate(get_current_context(), resource)
+
+
+@task(map_index_template="{{ task.op_kwargs['resource'] }}")
+def deliver(resource: str) -> dict:
+    """Deliver one resource's new versions to the big-data centre."""
+    from exchange import tasks
+
+    return tasks.deliver(get_current_context(), resource)
+
+
+@task(trigger_rule="all_done")
+def reconcile(planned: list[str]) -> dict:
+    """Compare the centre's tables with the ledger and the curated database."""
+    from exchange import tasks
+
+    return tasks.reconcile(get_current_context(), planned)
+
+
+# The run's curated resources, as the Assets other DAGs (and the catalogue) name them.
+@task(trigger_rule="all_done", outlets=[Asset(uri) for uri in curated_asset_uris()])
+def finish(planned: list[str]) -> str:
+    """Close the run; fail if a resource was held back or did not finish."""
+    from exchange import tasks
+
+    return tasks.finish(get_current_context(), planned)
+
+
+@task(trigger_rule="all_done")
+def report() -> dict:
+    """Write the run's quality report and rectification workbook."""
+    from exchange import tasks
+
+    return tasks.report(get_current_context())
+
+
 @dag(
     schedule="0 2 * * *",
     start_date=pendulum.datetime(2026, 1, 1, tz=TIMEZONE),
@@ -31,63 +113,7 @@ from exchange.orchestration import DEFAULT_ARGS, RUN_MODES, TIMEZONE, curated_as
     doc_md=__doc__,
 )
 def nightly_sync() -> None:
-    """Extract → standardize and validate → curate → deliver, one mapped task per source or resource."""
-
-    # Legacy sources with their resources, the resources derived from curated ones, and every one planned.
-    @task
-    def prepare() -> dict[str, list]:
-        from exchange import tasks
-
-        return tasks.plan_entries(get_current_context())
-
-    @task
-    def resources_of(plan: dict[str, list], part: str = "resources") -> list:
-        return plan[part]
-
-    @task(map_index_template="{{ task.op_kwargs['entry']['source'] }}")
-    def extract(entry: dict) -> dict:
-        from exchange import tasks
-
-        return tasks.extract(get_current_context(), entry["source"], entry["resources"])
-
-    # Runs once the run's resources are curated, also when one of them failed or was held back.
-    @task(trigger_rule="all_done", map_index_template="{{ task.op_kwargs['resource'] }}")
-    def derive(resource: str) -> dict:
-        from exchange import tasks
-
-        return tasks.derive(get_current_context(), resource)
-
-    @task(map_index_template="{{ task.op_kwargs['resource'] }}")
-    def standardize(resource: str) -> dict:
-        from exchange import tasks
-
-        return tasks.standardize(get_current_context(), resource)
-
-    @task(map_index_template="{{ task.op_kwargs['resource'] }}")
-    def curate(resource: str) -> dict:
-        from exchange import tasks
-
-        return tasks.curate(get_current_context(), resource)
-
-    @task(map_index_template="{{ task.op_kwargs['resource'] }}")
-    def deliver(resource: str) -> dict:
-        from exchange import tasks
-
-        return tasks.deliver(get_current_context(), resource)
-
-    # The run's curated resources, as the Assets other DAGs (and the catalogue) name them.
-    @task(trigger_rule="all_done", outlets=[Asset(uri) for uri in curated_asset_uris()])
-    def finish(planned: list[str]) -> str:
-        from exchange import tasks
-
-        return tasks.finish(get_current_context(), planned)
-
-    @task(trigger_rule="all_done")
-    def report() -> dict:
-        from exchange import tasks
-
-        return tasks.report(get_current_context())
-
+    """Extract → standardize and validate → curate → deliver → reconcile, mapped per source or resource."""
     plan = prepare()
     names = resources_of(plan)
     derived = resources_of.override(task_id="derived_resources")(plan, "derived")
@@ -113,13 +139,10 @@ def nightly_sync() -> None:
     built = derive.expand(resource=derived)
     built_standardized = standardize.override(task_id="standardize_derived").expand(resource=derived)
     built_curated = curate.override(task_id="curate_derived").expand(resource=derived)
+    planned = resources_of.override(task_id="planned")(plan, "planned")
     extracted >> standardized >> curated >> delivered
     curated >> built >> built_standardized >> built_curated
-    (
-        [master_delivered, delivered, built_curated]
-        >> finish(resources_of.override(task_id="planned")(plan, "planned"))
-        >> report()
-    )
+    [master_delivered, delivered, built_curated] >> reconcile(planned) >> finish(planned) >> report()
 
 
 nightly_sync()

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from exchange.delivery_commands import add_exchange_agent_command, add_reconcile_command
 from exchange.orchestration import RUN_MODES
 from exchange.report_commands import add_report_command
 from exchange.step_commands import add_step_commands
@@ -18,9 +19,11 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _run(args: argparse.Namespace) -> int:
+    from connectors.curated.hook import CuratedDatabaseHook
     from exchange import state
     from exchange.context import RunContext, shanghai_now
     from exchange.pipeline import run_pipeline
+    from exchange.reconcile import load_reconciliation
     from exchange.summary import format_summary
 
     logical = dt.date.fromisoformat(args.logical_date) if args.logical_date else shanghai_now().date()
@@ -29,7 +32,7 @@ def _run(args: argparse.Namespace) -> int:
         RunContext(run_id=run_id, logical_date=logical, mode=args.mode, since=args.since, until=args.until),
         args.resources or None,
     )
-    print(format_summary(run_id, stats))
+    print(format_summary(run_id, stats, load_reconciliation(CuratedDatabaseHook().get_conn(), run_id)))
     held = state.held_resources(stats)
     if held:
         print(
@@ -43,6 +46,7 @@ def _run(args: argparse.Namespace) -> int:
 def _summary(args: argparse.Namespace) -> int:
     from connectors.curated.hook import CuratedDatabaseHook
     from exchange import state
+    from exchange.reconcile import load_reconciliation
     from exchange.summary import format_summary
 
     engine = CuratedDatabaseHook().get_conn()
@@ -50,7 +54,7 @@ def _summary(args: argparse.Namespace) -> int:
     if run_id is None:
         print("no run recorded in the curated database yet", file=sys.stderr)
         return 1
-    print(format_summary(run_id, state.step_stats(engine, run_id)))
+    print(format_summary(run_id, state.step_stats(engine, run_id), load_reconciliation(engine, run_id)))
     return 0
 
 
@@ -186,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     gateway.add_argument("--faults", help="JSON fault plan (changeable at runtime: POST /_faults)")
     gateway.add_argument("--expires-in", type=int, help="token life in seconds (default 7200)")
     gateway.set_defaults(handler=_sandbox_gateway)
+    add_exchange_agent_command(sandbox)
 
     demo = sub.add_parser("demo", help="generate a demo legacy DB and run nightly_sync through Airflow")
     demo.add_argument("--home", default="var/demo")
@@ -196,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_step_commands(sub)
     _add_catalog(sub)
     add_report_command(sub)
+    add_reconcile_command(sub)
     return parser
 
 

@@ -68,6 +68,16 @@ def run_demo(home: Path, *, scale: float, seed: int) -> int:
         [str(bin_dir / "airflow"), "dags", "test", "nightly_sync", logical],
         env,
     )
+    _step(
+        "the big-data centre's exchange agent takes the delivered rows (refusing about 1 in 100)",
+        [str(bin_dir / "sdx"), "-q", "sandbox", "exchange-agent", "--refuse-share", "0.01"],
+        env,
+    )
+    _step(
+        "reconciling with the big-data centre (its refusals go back into quarantine)",
+        [str(bin_dir / "sdx"), "-q", "reconcile", "bigdata_centre"],
+        env,
+    )
     print()
     summary = subprocess.run(  # noqa: S603 - our own executable, no shell
         [str(bin_dir / "sdx"), "summary"], env=env, check=False, capture_output=True, text=True

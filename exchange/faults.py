@@ -2,17 +2,42 @@
 
 A crash point does nothing unless SDX_CRASH_AT names it, so production runs never stop here. The tests set
 the variable in a subprocess and expect that process to die by SIGKILL at exactly that point.
+`SDX_CRASH_AT=name@N` dies at the N-th pass through the point instead of the first (a later batch).
 """
 
 from __future__ import annotations
 
+import collections
 import os
 import signal
 
 CRASH_ENV = "SDX_CRASH_AT"
 
+# Delivery to the exchange database, batch by batch (exchange/steps/deliver_exchange_db.py):
+# the ledger records the versions it is about to send, the exchange database writes the batch in one
+# transaction, the ledger confirms them. A kill at any of these leaves a state the next run repairs.
+DELIVER_AFTER_LEDGER_INTENT = "deliver_after_ledger_intent"
+DELIVER_MID_BATCH = "deliver_mid_batch"  # rows written, push log and commit not yet
+DELIVER_AFTER_EXCHANGE_COMMIT = "deliver_after_exchange_commit"
+DELIVER_AFTER_LEDGER_COMMIT = "deliver_after_ledger_commit"
+DELIVERY_POINTS = (
+    DELIVER_AFTER_LEDGER_INTENT,
+    DELIVER_MID_BATCH,
+    DELIVER_AFTER_EXCHANGE_COMMIT,
+    DELIVER_AFTER_LEDGER_COMMIT,
+)
+
+_passes: collections.Counter[str] = collections.Counter()
+
 
 def crash_point(name: str) -> None:
-    """Die at once, as a killed process would, when SDX_CRASH_AT equals `name`."""
-    if os.environ.get(CRASH_ENV) == name:
+    """Die at once, as a killed process would, when SDX_CRASH_AT names this point (and pass, if given)."""
+    wanted = os.environ.get(CRASH_ENV)
+    if not wanted:
+        return
+    point, _, nth = wanted.partition("@")
+    if point != name:
+        return
+    _passes[name] += 1
+    if _passes[name] >= int(nth or 1):
         os.kill(os.getpid(), signal.SIGKILL)

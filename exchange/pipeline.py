@@ -7,6 +7,7 @@ from typing import Any
 
 from exchange import state
 from exchange.context import RunContext, shanghai_now
+from exchange.reconcile import reconcile
 from exchange.steps.curate import curate_resource
 from exchange.steps.deliver_exchange_db import RECEIVER as BIGDATA_CENTRE
 from exchange.steps.deliver_exchange_db import deliver_resource
@@ -53,11 +54,12 @@ def prepare(ctx: RunContext) -> None:
 
 
 def run_pipeline(ctx: RunContext, resources: list[str] | None = None) -> dict[str, Any]:
-    """Extract, standardize and validate, curate and deliver every planned resource; then close the run."""
+    """Extract, standardize and validate, curate, deliver and reconcile every planned resource; close the run."""
     prepare(ctx)
     status = "failed"
     try:
-        for source, names in plan(ctx, resources).items():
+        planned = plan(ctx, resources)
+        for source, names in planned.items():
             if source in derivations():
                 derive_resource(ctx, source)
             else:
@@ -67,6 +69,7 @@ def run_pipeline(ctx: RunContext, resources: list[str] | None = None) -> dict[st
                 curate_resource(ctx, name)
                 if BIGDATA_CENTRE in ctx.catalog.resource(name).receivers:
                     deliver_resource(ctx, name)
+        reconcile(ctx, [name for names in planned.values() for name in names])
         stats = state.step_stats(ctx.curated.get_conn(), ctx.run_id)
         status = "held" if state.held_resources(stats) else "success"
     finally:

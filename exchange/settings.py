@@ -8,6 +8,7 @@ from pathlib import Path
 # One folder holds staging batches and reports; in a multi-machine deployment it is a shared volume.
 HOME_ENV = "SDX_HOME"
 BATCH_SIZE_ENV = "SDX_BATCH_SIZE"
+DELIVER_BATCH_ENV = "SDX_DELIVER_BATCH_ROWS"
 # Airflow 3.3's `dags test` cannot finish a DAG that has Deadline Alerts (it hands the run the encoded
 # alerts where the scheduler hands their ids), so the demo and the in-process DAG tests turn them off.
 DEADLINE_ALERTS_ENV = "SDX_DEADLINE_ALERTS"
@@ -26,3 +27,8 @@ def batch_size() -> int:
 def deadline_alerts() -> bool:
     """Whether DAGs carry their deadline alerts (default yes; `off` for `airflow dags test`)."""
     return os.environ.get(DEADLINE_ALERTS_ENV, "on").lower() not in ("off", "0", "false", "no")
+
+
+def deliver_batch_rows() -> int:
+    """Records per exchange-database batch (one transaction and one push-log row each)."""
+    return int(os.environ.get(DELIVER_BATCH_ENV, "2000"))

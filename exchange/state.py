@@ -46,7 +46,11 @@ watermarks = sa.Table(
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )
 
-# What each receiver holds, as far as the bureau knows: the last version sent and how it went.
+# What each receiver holds, as far as the bureau knows: the last version sent and how it went. A version
+# is recorded as SENDING before it is written and confirmed after (WRITTEN, or UNCHANGED when the receiver
+# already held it), so a version the ledger does not know to be delivered is always sent again; REFUSED
+# when the receiver sent it back.
+SENDING, WRITTEN, UNCHANGED, REFUSED = "sending", "written", "unchanged", "refused"
 ledger = sa.Table(
     "sdx_ledger",
     metadata,
@@ -91,6 +95,42 @@ merged_rows = sa.Table(
     sa.Column("warnings", sa.Text),
     sa.Column("run_id", sa.String(250), nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+# Each run's reconciliation with a receiver: per resource, what the receiver holds against what the ledger
+# says was sent and what the curated database holds; the differing records beside it (the first ones).
+reconciliation = sa.Table(
+    "sdx_reconciliation",
+    metadata,
+    sa.Column("run_id", sa.String(250), primary_key=True),
+    sa.Column("receiver", sa.String(32), primary_key=True),
+    sa.Column("resource", sa.String(64), primary_key=True),
+    sa.Column("table_name", sa.String(64), nullable=False),
+    sa.Column("receiver_live", sa.Integer, nullable=False),
+    sa.Column("receiver_deleted", sa.Integer, nullable=False),
+    sa.Column("receiver_digest", sa.String(64), nullable=False),
+    sa.Column("ledger_live", sa.Integer, nullable=False),
+    sa.Column("ledger_digest", sa.String(64), nullable=False),
+    sa.Column("curated_live", sa.Integer, nullable=False),
+    sa.Column("curated_digest", sa.String(64), nullable=False),
+    sa.Column("waiting", sa.Integer, nullable=False),
+    sa.Column("taken", sa.Integer, nullable=False),
+    sa.Column("refused", sa.Integer, nullable=False),
+    sa.Column("differences", sa.Integer, nullable=False),
+    sa.Column("checked_at", sa.DateTime, nullable=False),
+)
+
+reconciliation_differences = sa.Table(
+    "sdx_reconciliation_diff",
+    metadata,
+    sa.Column("run_id", sa.String(250), primary_key=True),
+    sa.Column("receiver", sa.String(32), primary_key=True),
+    sa.Column("resource", sa.String(64), primary_key=True),
+    sa.Column("record_id", sa.String(64), primary_key=True),
+    sa.Column("problem", sa.String(32), nullable=False),
+    sa.Column("receiver_digest", sa.String(64)),
+    sa.Column("ledger_digest", sa.String(64)),
+    sa.Column("curated_digest", sa.String(64)),
 )
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from quality.issues import issue_kind
+
+if TYPE_CHECKING:
+    from exchange.reconcile import TableReconciliation
 
 
 def summary_rows(stats: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -30,8 +34,12 @@ def summary_rows(stats: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, 
     return rows
 
 
-def format_summary(run_id: str, stats: dict[str, dict[str, dict[str, Any]]]) -> str:
-    """A plain-text table of `summary_rows`, quarantine reasons spelled out for a reader."""
+def format_summary(
+    run_id: str,
+    stats: dict[str, dict[str, dict[str, Any]]],
+    reconciliation: Sequence[TableReconciliation] = (),
+) -> str:
+    """A plain-text table of `summary_rows`, quarantine reasons spelled out, and the run's reconciliation."""
     lines = [f"Run {run_id}", ""]
     # As wide as the longest resource name (integrity_declarations), so the columns stay aligned.
     width = max([16, *(len(name) + 1 for name in stats)])
@@ -48,4 +56,8 @@ def format_summary(run_id: str, stats: dict[str, dict[str, dict[str, Any]]]) -> 
         )
         for issue, count in row["reasons"].items():
             lines.append(f"{'':<{width}}{count:>10}  × {issue}: {issue_kind(issue).message}")
+    if reconciliation:
+        from exchange.reconcile import format_reconciliation
+
+        lines += ["", format_reconciliation(list(reconciliation))]
     return "\n".join(lines)

@@ -102,10 +102,26 @@ def deliver(airflow_context: Mapping[str, Any], resource: str) -> dict[str, Any]
     return deliver_resource(context_for(airflow_context), resource)
 
 
+def reconcile(airflow_context: Mapping[str, Any], planned: list[str]) -> dict[str, Any]:
+    """Reconcile the big-data centre with the ledger and the curated database; fail on any difference."""
+    from exchange.reconcile import format_reconciliation
+    from exchange.reconcile import reconcile as reconcile_centre
+
+    results = reconcile_centre(context_for(airflow_context), planned)
+    text = format_reconciliation(results)
+    log.info("%s", text)
+    differing = {r.resource: r.differences for r in results if r.differences}
+    if differing:
+        # Failing here is the alert; finish and the report still run and show the differing records.
+        raise RuntimeError(f"reconciliation with the big-data centre found differences: {differing}")
+    return {r.resource: {"centre": r.receiver_live, "refused": r.refused} for r in results}
+
+
 def finish(airflow_context: Mapping[str, Any], planned: list[str]) -> str:
     """Close the run and return its summary table; fail when a planned resource did not finish."""
     from exchange import state
     from exchange.context import shanghai_now
+    from exchange.reconcile import load_reconciliation
     from exchange.summary import format_summary
 
     ctx = context_for(airflow_context)
@@ -115,7 +131,7 @@ def finish(airflow_context: Mapping[str, Any], planned: list[str]) -> str:
     held = state.held_resources(stats)
     status = "failed" if unfinished else "held" if held else "success"
     state.finish_run(engine, ctx.run_id, status, shanghai_now())
-    text = format_summary(ctx.run_id, stats)
+    text = format_summary(ctx.run_id, stats, load_reconciliation(engine, ctx.run_id))
     log.info("run summary\n%s", text)
     if unfinished:
         raise RuntimeError(f"run {ctx.run_id} did not finish: {', '.join(unfinished)}")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Collection
 
 import pandas as pd
 import sqlalchemy as sa
@@ -17,6 +18,17 @@ MASKS: dict[str, Callable[[pd.Series], pd.Series]] = {
     "id": mask_resident_id,
     "phone": mask_phone,
 }
+
+
+# Free text from outside (a receiver's reason for refusing a record) may quote an ID number or a phone.
+_ID_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])|(?<![0-9])[0-9]{15}(?![0-9])")
+_PHONE_IN_TEXT = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+
+
+def mask_free_text(text: str) -> str:
+    """`text` with every ID number and mobile number in it masked; names cannot be told apart in prose."""
+    text = _ID_IN_TEXT.sub(lambda m: str(mask_resident_id(m.group(0))), text)
+    return _PHONE_IN_TEXT.sub(lambda m: str(mask_phone(m.group(0))), text)
 
 
 def quarantine_table(metadata: sa.MetaData) -> sa.Table:
@@ -68,23 +80,29 @@ def record_quarantine(
     seen_record_ids: list[str],
     run_id: str,
     now: dt.datetime,
+    issues: Collection[str] | None = None,
 ) -> dict[str, int]:
     """Open or refresh a row per error finding; resolve open rows of seen records that no longer fail.
 
-    `errors` has record_id, source_key, division, item, issue, value. Runs inside the caller's transaction,
-    the one that also loads the curated records and moves the watermark.
+    `errors` has record_id, source_key, division, item, issue, value, and optionally message (else the
+    issue's own words). With `issues`, only rows of those issues are resolved: a receiver's feedback
+    settles its refusals, not the standardization findings. Runs inside the caller's transaction, the one
+    that also loads the curated records and moves the watermark.
     """
     current = {(r.record_id, r.issue, r.item or ""): r for r in errors.itertuples(index=False)}
     existing: dict[tuple[str, str, str], sa.Row] = {}
     for start in range(0, len(seen_record_ids), 1000):
         chunk = seen_record_ids[start : start + 1000]
         stmt = sa.select(table).where(table.c.resource == resource.name, table.c.record_id.in_(chunk))
+        if issues is not None:
+            stmt = stmt.where(table.c.issue.in_(list(issues)))
         existing.update({(r.record_id, r.issue, r.item): r for r in conn.execute(stmt)})
     masked = dict(zip(current.keys(), masked_values(resource, errors), strict=True)) if len(errors) else {}
     inserts, refreshes = [], []
     for key, f in current.items():
         kind = issue_kind(f.issue)
-        values = {"value_masked": masked[key], "message": kind.message, "fix": kind.fix, "division": f.division,
+        message = getattr(f, "message", None) or kind.message
+        values = {"value_masked": masked[key], "message": message, "fix": kind.fix, "division": f.division,
                   "last_run_id": run_id, "last_seen": now, "resolved_at": None, "resolved_run_id": None}  # fmt: skip
         if key in existing:
             refreshes.append({"k_record_id": key[0], "k_issue": key[1], "k_item": key[2], **values})

@@ -136,6 +136,17 @@ def apply_competence_changes(legacy_url: str, curated_url: str, prefix: str = "K
     return expected
 
 
+def change_certificates(legacy_url: str, scopes: dict[str, str]) -> None:
+    """Give 0101 certificates (ZSID → new XKFW) a new licensed scope, stamped with a fresh GXSJ."""
+    legacy = sa.create_engine(legacy_url)
+    with legacy.begin() as conn:
+        for key, scope in scopes.items():
+            conn.execute(
+                ZS.update().where(key == ZS.c.ZSID).values(XKFW=scope, GXSJ=dt.datetime(2026, 11, 29, 1))
+            )
+    legacy.dispose()
+
+
 def exchange_versions(exchange_url: str, table: str) -> dict[str, tuple[int, str, str]]:
     """Record id → (HJ_XH, HJ_CZLX, HJ_SJZW) of an exchange table."""
     engine = sa.create_engine(exchange_url)

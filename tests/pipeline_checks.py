@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +47,20 @@ def generated_databases(work: Path, scale: float, seed: int) -> Iterator[dict[st
             },
         )
         yield urls
+
+
+def sdx_environment(urls: dict[str, str], home: Path, **extra: str) -> dict[str, str]:
+    """This process's environment for an `sdx` subprocess on the legacy/curated/exchange URLs given."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_CONN_", "SDX_"))}
+    for conn_id, name in (
+        ("LEGACY_SUPERVISION", "legacy"),
+        ("CURATED", "curated"),
+        ("BIGDATA_CENTRE", "exchange"),
+    ):
+        env[f"AIRFLOW_CONN_{conn_id}"] = json.dumps(
+            {"conn_type": "generic", "extra": {"sqlalchemy_url": urls[name]}}
+        )
+    return env | {"SDX_HOME": str(home)} | extra
 
 
 def type_resources() -> list[Resource]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -43,6 +43,27 @@ class BatchOutcome:
     written: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A row the centre refused: which version (HJ_XH, digest) and the centre's reason (HJ_FKXX)."""
+
+    record_id: str
+    xh: int
+    digest: str
+    reason: str
+    division: str
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """What one exchange table holds, for reconciliation."""
+
+    live: dict[str, str]
+    deleted: int
+    by_status: dict[str, int]
+    unlogged: tuple[str, ...]
+
+
 def shanghai_now() -> dt.datetime:
     """Asia/Shanghai wall-clock time, naive, to the second, as the contract stores control timestamps."""
     return dt.datetime.now(SHANGHAI).replace(tzinfo=None, microsecond=0)
@@ -75,8 +96,18 @@ class ExchangeDatabaseHook(SqlAlchemyHook):
         elif conn.dialect.name == "mysql":
             conn.execute(sa.select(sa.func.max(table.c.hj_xh)).with_for_update())
 
-    def write_batch(self, resource: Resource, batch_id: str, rows: Sequence[ExchangeRow]) -> BatchOutcome:
-        """Write one batch in one transaction: unchanged digests skipped, new versions upserted, logged."""
+    def write_batch(
+        self,
+        resource: Resource,
+        batch_id: str,
+        rows: Sequence[ExchangeRow],
+        before_commit: Callable[[], None] | None = None,
+    ) -> BatchOutcome:
+        """Write one batch in one transaction: unchanged digests skipped, new versions upserted, logged.
+
+        `before_commit` runs inside the transaction once the rows are written, before the push log: the
+        reliability tests kill the process there to prove a half-written batch leaves nothing behind.
+        """
         table = self.table(resource)
         log = push_log_table(self.metadata)
         started = shanghai_now()
@@ -109,6 +140,8 @@ class ExchangeDatabaseHook(SqlAlchemyHook):
                     table.update().where(table.c.hj_jlid == key),
                     [{("b_hj_jlid" if k == "hj_jlid" else k): v for k, v in u.items()} for u in updates],
                 )
+            if before_commit is not None:
+                before_commit()
             if written:
                 conn.execute(
                     log.insert().values(
@@ -169,3 +202,37 @@ class ExchangeDatabaseHook(SqlAlchemyHook):
         with self.get_conn().connect() as conn:
             rows = conn.execute(sa.select(table.c.hj_jlid, table.c.hj_sjzw).where(table.c.hj_czlx != "D"))
             return {rid: str(d).strip() for rid, d in rows}
+
+    def refusals(self, resource: Resource) -> list[Refusal]:
+        """Every row the centre refused (HJ_ZT = '2'), with its reason, in HJ_XH order."""
+        table = self.table(resource)
+        cols = [table.c.hj_jlid, table.c.hj_xh, table.c.hj_sjzw, table.c.hj_fkxx, table.c.hj_xzqhdm]
+        stmt = sa.select(*cols).where(table.c.hj_zt == "2").order_by(table.c.hj_xh)
+        with self.get_conn().connect() as conn:
+            return [
+                Refusal(rid, int(xh), str(digest).strip(), reason or "", division)
+                for rid, xh, digest, reason, division in conn.execute(stmt)
+            ]
+
+    def holdings(self, resource: Resource) -> Holdings:
+        """What the table holds: live digests, deletes, rows by HJ_ZT, rows whose batch is not logged."""
+        table = self.table(resource)
+        log = push_log_table(self.metadata)
+        logged = sa.select(log.c.pch).where(log.c.bm == table.name)
+        with self.get_conn().connect() as conn:
+            by_status: dict[Any, Any] = dict(
+                conn.execute(sa.select(table.c.hj_zt, sa.func.count()).group_by(table.c.hj_zt)).all()
+            )
+            deleted = conn.execute(
+                sa.select(sa.func.count()).select_from(table).where(table.c.hj_czlx == "D")
+            ).scalar_one()
+            unlogged = [
+                rid
+                for (rid,) in conn.execute(sa.select(table.c.hj_jlid).where(table.c.hj_pch.not_in(logged)))
+            ]
+        return Holdings(
+            live=self.live_digests(resource),
+            deleted=int(deleted),
+            by_status={str(k).strip(): int(v) for k, v in by_status.items()},
+            unlogged=tuple(sorted(unlogged)),
+        )

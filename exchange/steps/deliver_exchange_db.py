@@ -12,13 +12,18 @@ import sqlalchemy as sa
 
 from catalog import Resource
 from connectors.exchange_db.hook import ExchangeDatabaseHook, ExchangeRow
-from exchange import state
+from exchange import settings, state
 from exchange.context import RunContext, shanghai_now
+from exchange.faults import (
+    DELIVER_AFTER_EXCHANGE_COMMIT,
+    DELIVER_AFTER_LEDGER_COMMIT,
+    DELIVER_AFTER_LEDGER_INTENT,
+    DELIVER_MID_BATCH,
+    crash_point,
+)
+from exchange.feedback import RECEIVER, collect_feedback
 
 log = logging.getLogger(__name__)
-
-RECEIVER = "bigdata_centre"
-BATCH_ROWS = 2000
 
 
 def _pending(conn: sa.Connection, resource: Resource) -> Iterator[sa.Row]:
@@ -37,6 +42,7 @@ def _pending(conn: sa.Connection, resource: Resource) -> Iterator[sa.Row]:
             sa.or_(
                 sa.and_(led.c.record_id.is_(None), cur.c.sdx_deleted.is_(False)),
                 led.c.digest != cur.c.sdx_digest,
+                led.c.outcome == state.SENDING,
             )
         )
         .order_by(cur.c.record_id)
@@ -58,9 +64,9 @@ def _row(resource: Resource, provider: dict[str, str], rec: sa.Row) -> ExchangeR
     )
 
 
-def _record_ledger(conn: sa.Connection, resource: Resource, rows: list[tuple[sa.Row, str, str]]) -> None:
+def _record_intent(conn: sa.Connection, resource: Resource, batch_id: str, rows: list[sa.Row]) -> None:
     led = state.ledger
-    ids = [r.record_id for r, _, _ in rows]
+    ids = [r.record_id for r in rows]
     conn.execute(
         led.delete().where(
             led.c.receiver == RECEIVER, led.c.resource == resource.name, led.c.record_id.in_(ids)
@@ -71,19 +77,31 @@ def _record_ledger(conn: sa.Connection, resource: Resource, rows: list[tuple[sa.
         led.insert(),
         [
             {"receiver": RECEIVER, "resource": resource.name, "record_id": r.record_id, "seq": r.sdx_seq,
-             "digest": r.sdx_digest, "deleted": bool(r.sdx_deleted), "batch_id": batch, "outcome": outcome, "sent_at": now}
-            for r, batch, outcome in rows
+             "digest": r.sdx_digest, "deleted": bool(r.sdx_deleted), "batch_id": batch_id,
+             "outcome": state.SENDING, "sent_at": now}
+            for r in rows
         ],
     )  # fmt: skip
+
+
+def _confirm(conn: sa.Connection, resource: Resource, batch_id: str, unchanged: list[str]) -> None:
+    led = state.ledger
+    batch = sa.and_(led.c.receiver == RECEIVER, led.c.resource == resource.name, led.c.batch_id == batch_id)
+    conn.execute(led.update().where(batch).values(outcome=state.WRITTEN))
+    for start in range(0, len(unchanged), 1000):
+        chunk = unchanged[start : start + 1000]
+        conn.execute(led.update().where(batch, led.c.record_id.in_(chunk)).values(outcome=state.UNCHANGED))
 
 
 def deliver_resource(
     ctx: RunContext, resource_name: str, exchange: ExchangeDatabaseHook | None = None
 ) -> dict[str, Any]:
-    """Write pending versions in batches; each batch commits in the exchange database before the ledger.
+    """Read the centre's refusals back, then write pending versions in batches, each under the ledger.
 
-    A crash between the two commits leaves the ledger behind: the next run sends those versions again and
-    the exchange database skips them as unchanged digests, so nothing is written twice.
+    Per batch the ledger first records the versions as being sent, the exchange database then writes the
+    batch in one transaction, and the ledger confirms it. A kill between any two of these leaves versions
+    marked as being sent: the next run sends them again and the exchange database skips those it already
+    holds (equal digests), so nothing is lost and nothing is written twice.
     """
     resource = ctx.catalog.resource(resource_name)
     if RECEIVER not in resource.receivers:
@@ -101,29 +119,44 @@ def deliver_resource(
         return held
     exchange = exchange or ExchangeDatabaseHook()
     exchange.create_tables([resource])
+    feedback = collect_feedback(ctx, resource, exchange)
     provider = ctx.catalog.settings["provider"]
-    clock = time.monotonic()
+    clock, in_exchange = time.monotonic(), 0.0
     totals = {"sent": 0, "inserted": 0, "updated": 0, "deleted": 0, "unchanged": 0, "batches": 0}
     engine = ctx.curated.get_conn()
     with engine.connect() as conn:
         pending = list(_pending(conn, resource))
-    for start in range(0, len(pending), BATCH_ROWS):
-        chunk = pending[start : start + BATCH_ROWS]
+    size = settings.deliver_batch_rows()
+    for start in range(0, len(pending), size):
+        chunk = pending[start : start + size]
         batch_id = f"{exchange.table(resource).name}-{shanghai_now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:12]}"
-        outcome = exchange.write_batch(resource, batch_id, [_row(resource, provider, r) for r in chunk])
+        with engine.begin() as conn:
+            _record_intent(conn, resource, batch_id, chunk)
+        crash_point(DELIVER_AFTER_LEDGER_INTENT)
+        writing = time.monotonic()
+        outcome = exchange.write_batch(
+            resource,
+            batch_id,
+            [_row(resource, provider, r) for r in chunk],
+            before_commit=lambda: crash_point(DELIVER_MID_BATCH),
+        )
+        in_exchange += time.monotonic() - writing
+        crash_point(DELIVER_AFTER_EXCHANGE_COMMIT)
         written = set(outcome.written)
         with engine.begin() as conn:
-            _record_ledger(
-                conn,
-                resource,
-                [(r, batch_id, "written" if r.record_id in written else "unchanged") for r in chunk],
-            )
+            _confirm(conn, resource, batch_id, [r.record_id for r in chunk if r.record_id not in written])
+        crash_point(DELIVER_AFTER_LEDGER_COMMIT)
         totals["sent"] += len(chunk)
         totals["batches"] += 1 if written else 0
         for key in ("inserted", "updated", "deleted", "unchanged"):
             totals[key] += getattr(outcome, key)
         log.info("deliver %s → %s: %d/%d records", resource_name, RECEIVER, start + len(chunk), len(pending))
-    stats = {**totals, "seconds": round(time.monotonic() - clock, 3)}
+    stats = {
+        **totals,
+        "feedback": feedback,
+        "seconds": round(time.monotonic() - clock, 3),
+        "exchange_seconds": round(in_exchange, 3),
+    }
     with engine.begin() as conn:
         state.record_step(conn, ctx.run_id, resource_name, f"deliver:{RECEIVER}", stats, shanghai_now())
     return stats

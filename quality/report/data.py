@@ -41,6 +41,17 @@ RUN_STEPS = sa.table(
     sa.column("stats", sa.Text),
 )
 QUARANTINE = quarantine_table(sa.MetaData())
+RECONCILIATION = sa.table(
+    "sdx_reconciliation",
+    *(
+        sa.column(name)
+        for name in (
+            "run_id", "receiver", "resource", "table_name", "receiver_live", "receiver_deleted",
+            "receiver_digest", "ledger_live", "ledger_digest", "curated_live", "curated_digest", "waiting",
+            "taken", "refused", "differences",
+        )
+    ),
+)  # fmt: skip
 
 DELIVER_PREFIX = "deliver:"
 CURATED_KEYS = ("inserted", "updated", "deleted", "unchanged")
@@ -157,6 +168,25 @@ class OpenQuarantine:
 
 
 @dataclass(frozen=True)
+class Reconciled:
+    """One resource's reconciliation with a receiver in the run: counts on each side, digests, statuses."""
+
+    receiver: str
+    resource: str
+    title: str
+    table_name: str
+    receiver_live: int
+    receiver_deleted: int
+    ledger_live: int
+    curated_live: int
+    digests_agree: bool
+    waiting: int
+    taken: int
+    refused: int
+    differences: int
+
+
+@dataclass(frozen=True)
 class ReportData:
     """Everything one run's report shows; `validation_pages` maps resources to their validation page."""
 
@@ -169,6 +199,7 @@ class ReportData:
     generated_at: dt.datetime
     validation_pages: dict[str, str] = field(default_factory=dict)
     workbook_name: str | None = None
+    reconciliation: tuple[Reconciled, ...] = ()
 
     @property
     def receivers(self) -> list[str]:
@@ -190,6 +221,7 @@ def load_report_data(engine: sa.Engine, run_id: str, catalog: Catalog, *, histor
         earlier = _history(conn, run, history)
         trend_stats = _step_stats(conn, [r.run_id for r in earlier])
         open_rows = _open_quarantine(conn, catalog)
+        reconciled = _reconciliation(conn, run_id, catalog)
     titles = {name: res.title for name, res in catalog.resources.items()}
     resources = tuple(_summary(name, titles.get(name, name), steps[name]) for name in sorted(steps))
     return ReportData(
@@ -200,6 +232,35 @@ def load_report_data(engine: sa.Engine, run_id: str, catalog: Catalog, *, histor
         top_issues=top_issues(resources),
         open_quarantine=open_rows,
         generated_at=dt.datetime.now(SHANGHAI).replace(tzinfo=None, microsecond=0),
+        reconciliation=reconciled,
+    )
+
+
+def _reconciliation(conn: sa.Connection, run_id: str, catalog: Catalog) -> tuple[Reconciled, ...]:
+    # A curated database from before reconciliation existed has no such table: the report shows none.
+    if not sa.inspect(conn).has_table(RECONCILIATION.name):
+        return ()
+    r = RECONCILIATION
+    stmt = sa.select(r).where(r.c.run_id == run_id).order_by(r.c.receiver, r.c.resource)
+    return tuple(
+        Reconciled(
+            receiver=row.receiver,
+            resource=row.resource,
+            title=catalog.resources[row.resource].title
+            if row.resource in catalog.resources
+            else row.resource,
+            table_name=row.table_name,
+            receiver_live=int(row.receiver_live),
+            receiver_deleted=int(row.receiver_deleted),
+            ledger_live=int(row.ledger_live),
+            curated_live=int(row.curated_live),
+            digests_agree=row.receiver_digest == row.ledger_digest == row.curated_digest,
+            waiting=int(row.waiting),
+            taken=int(row.taken),
+            refused=int(row.refused),
+            differences=int(row.differences),
+        )
+        for row in conn.execute(stmt)
     )
 
 

@@ -38,6 +38,7 @@ def render_report_html(data: ReportData) -> str:
             _trend_section(data),
             _issue_section(data.top_issues),
             _open_section(data),
+            _reconciliation_section(data),
             _footer(data),
         ]
     )
@@ -83,6 +84,9 @@ def _overview(data: ReportData) -> str:
         ("交付记录", fmt_count(delivered), ""),
         ("待整改问题", fmt_count(len(data.open_quarantine)), ""),
     ]
+    if data.reconciliation:
+        differing = sum(r.differences for r in data.reconciliation)
+        cards.append(("对账差异记录", fmt_count(differing), "bad" if differing else "good"))
     html = "".join(
         f'<div class="card"><div class="value {cls}">{escape(v)}</div><div class="label">{escape(k)}</div></div>'
         for k, v, cls in cards
@@ -252,6 +256,34 @@ def _open_section(data: ReportData) -> str:
 
 def _total_open(total: int) -> str:
     return f'<tr class="total"><td>合计</td>{_num(total)}</tr>'
+
+
+def _reconciliation_section(data: ReportData) -> str:
+    if not data.reconciliation:
+        return (
+            '<section id="reconciliation"><h2>交付对账</h2>'
+            '<p class="muted">本次运行没有对账结果。</p></section>'
+        )
+    rows = "".join(
+        f'<tr data-reconciled="{escape(r.resource)}"><td>{escape(RECEIVER_NAMES.get(r.receiver, r.receiver))}</td>'
+        f'<td class="name">{escape(r.title)}<span class="code">{escape(r.table_name)}</span></td>'
+        f"{_num(r.receiver_live)}{_num(r.ledger_live)}{_num(r.curated_live)}"
+        f'<td><span class="badge {"good" if r.digests_agree else "bad"}">{"一致" if r.digests_agree else "不一致"}</span></td>'
+        f"{_num(r.receiver_deleted)}{_num(r.waiting)}{_num(r.taken)}{_num(r.refused)}"
+        f'<td class="num"><span class="rate {"bad" if r.differences else "good"}">{fmt_count(r.differences)}</span></td></tr>'
+        for r in data.reconciliation
+    )
+    return (
+        '<section id="reconciliation"><h2>交付对账</h2><div class="scroll"><table class="reconciliation">'
+        '<thead><tr><th rowspan="2">接收方</th><th rowspan="2">资源（交换表）</th><th colspan="3">有效记录数</th>'
+        '<th rowspan="2">摘要</th><th rowspan="2">已删除</th><th colspan="3">接收方处理状态</th>'
+        '<th rowspan="2">差异记录</th></tr><tr><th>接收方</th><th>交付台账</th><th>入库数据</th>'
+        "<th>待接收</th><th>已接收</th><th>已拒收</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></div>"
+        '<p class="note">摘要为各方有效记录“记录标识:数据指纹”按标识排序后的 SM3 值，三方一致即接收方所持数据与交付台账、'
+        "入库数据完全相同。差异记录的明细见入库库 sdx_reconciliation_diff 表；被拒收的记录已列入待整改问题。</p>"
+        "</section>"
+    )
 
 
 def _footer(data: ReportData) -> str:

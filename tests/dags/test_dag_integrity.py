@@ -88,6 +88,7 @@ def test_nightly_sync_structure():
         "standardize",
         "curate",
         "deliver",
+        "reconcile",
         "finish",
         "report",
         "master_sources",
@@ -102,13 +103,15 @@ def test_nightly_sync_structure():
     assert "standardize_master" in dag.task_dict["curate_master"].upstream_task_ids
     assert "extract_master" in dag.task_dict["standardize_master"].upstream_task_ids
     assert dag.task_dict["standardize"].trigger_rule == "none_failed"
-    assert "deliver_master" in dag.task_dict["finish"].upstream_task_ids
+    assert "deliver_master" in dag.task_dict["reconcile"].upstream_task_ids
     assert "standardize" in dag.task_dict["curate"].upstream_task_ids
-    assert dag.task_dict["deliver"].downstream_task_ids == {"finish"}
+    assert dag.task_dict["deliver"].downstream_task_ids == {"reconcile"}
+    assert dag.task_dict["reconcile"].downstream_task_ids == {"finish"}
+    assert dag.task_dict["reconcile"].trigger_rule == "all_done", "a failed delivery is reconciled too"
     assert dag.task_dict["finish"].downstream_task_ids == {"report"}
     # Derived resources are built from curated ones, and are finished like the others.
     assert "curate" in dag.task_dict["derive"].upstream_task_ids
-    assert "curate_derived" in dag.task_dict["finish"].upstream_task_ids
+    assert "curate_derived" in dag.task_dict["reconcile"].upstream_task_ids  # and so before finish
 
 
 def test_dag_files_hold_no_sql_or_http():

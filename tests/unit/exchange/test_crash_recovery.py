@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import signal
 import subprocess
@@ -13,7 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from change_scenario import apply_changes
-from pipeline_checks import LOGICAL, watermark
+from pipeline_checks import LOGICAL, sdx_environment, watermark
 
 from exchange.context import RunContext
 from exchange.pipeline import run_pipeline
@@ -27,17 +25,7 @@ def _urls(folder: Path) -> dict[str, str]:
 
 
 def _env(folder: Path, **extra: str) -> dict[str, str]:
-    urls = _urls(folder)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")}
-    for conn_id, name in (
-        ("LEGACY_SUPERVISION", "legacy"),
-        ("CURATED", "curated"),
-        ("BIGDATA_CENTRE", "exchange"),
-    ):
-        env[f"AIRFLOW_CONN_{conn_id}"] = json.dumps(
-            {"conn_type": "generic", "extra": {"sqlalchemy_url": urls[name]}}
-        )
-    return env | {"SDX_HOME": str(folder / "home")} | extra
+    return sdx_environment(_urls(folder), folder / "home", **extra)
 
 
 def _sdx_run(folder: Path, run_id: str, mode: str, **extra: str) -> subprocess.CompletedProcess:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import sqlalchemy as sa
+from change_scenario import change_certificates
 from pipeline_checks import LOGICAL, run_twice_and_check
 
 from exchange.context import RunContext
@@ -36,14 +35,7 @@ def test_changed_source_record_becomes_one_new_version(tmp_path, use_connections
                 "SELECT record_id, sdx_source_key, sdx_seq FROM cur_permit_0101 WHERE sdx_deleted = 0 ORDER BY record_id LIMIT 1"
             )
         ).one()
-    legacy = sa.create_engine(urls["legacy"])
-    with legacy.begin() as conn:
-        conn.execute(
-            sa.text(
-                'UPDATE "T_XK_ZS" SET "XKFW" = \'经营：苯、甲苯（不储存）\', "GXSJ" = :now WHERE "ZSID" = :key'
-            ),
-            {"now": dt.datetime(2026, 11, 29, 1, 0), "key": key},
-        )
+    change_certificates(urls["legacy"], {key: "经营：苯、甲苯（不储存）"})
     stats = run_pipeline(RunContext(run_id="run-2", logical_date=LOGICAL), ["permit_0101"])["permit_0101"]
     assert stats["curate"]["updated"] == 1
     assert stats["deliver:bigdata_centre"]["updated"] == 1
