@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +51,12 @@ def _collect(hook: LegacySupervisionHook, stmt: sa.Select, found: set[tuple[Any,
 class SharedChanges:
     """The changed rows' values of a table, found by one scan and reused by the other sources of the run.
 
-    Seven sources join T_QY_JBXX on QYID and the enterprise source reads it by QYID: without sharing, each
-    scans the whole table (no index on GXSJ) for the same few changed rows. The first source to need a
-    table's changed values stores them, with each value's latest change time, in `folder` (the run's
-    staging folder, which all the run's tasks see, on any worker); a later source whose window starts no
-    earlier takes the values changed within its own window from that file.
+    Seven sources join T_QY_JBXX on QYID, one on QYMC, and the enterprise source reads it by QYID: without
+    sharing, each scans the whole table (no index on GXSJ) for the same few changed rows. The first source
+    to need a table's changed values reads those of every column in `columns` (what all the run's sources
+    ask of the table, `shared_columns`) and stores them, with each value's latest change time, in `folder`
+    (the run's staging folder, which all the run's tasks see, on any worker); a later source whose window
+    starts no earlier takes the values changed within its own window from that file.
 
     The scan reaches `SLACK` further back than the window asking for it, at no extra cost (the table is
     scanned whole either way), so that sources whose windows start a little earlier share it too. A file
@@ -67,8 +68,9 @@ class SharedChanges:
     SLACK = dt.timedelta(days=1)
     FRESH = 3600.0  # seconds
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, columns: dict[str, list[str]] | None = None) -> None:
         self.folder = folder
+        self.columns = columns or {}
 
     def values(
         self,
@@ -82,18 +84,21 @@ class SharedChanges:
         """The distinct `columns` values of `table`'s rows whose `change` column falls in `window`."""
         if window.since is None or window.until is not None:
             return _scan(hook, build_changed_values(table, columns, change, window), limit)
-        target = self.folder / f"{table}.{'.'.join(columns)}.parquet"
+        # One scan reads every column any source asks of the table (T_QY_JBXX: QYID, and QYMC for the
+        # name match), so the table is scanned once per run whichever source comes first.
+        wide = list(dict.fromkeys([*self.columns.get(table, []), *columns]))
+        target = self.folder / f"{table}.{'.'.join(wide)}.parquet"
         stored = self._load(target, window.since)
         if stored is None:
             since = window.since - self.SLACK
             try:
-                stored = _read_table(hook, build_changed_since(table, columns, change, since), limit)
+                stored = _read_table(hook, build_changed_since(table, wide, change, since), limit)
             except TooManyChanges:  # a wide look is not worth holding: the window alone, not shared
                 return _scan(hook, build_changed_values(table, columns, change, window), limit)
             self._store(target, stored, since)
         latest = stored.column("changed")
         kept = stored.filter(pc.greater_equal(latest, pa.scalar(window.since, latest.type)))
-        found = set(zip(*(kept.column(c).to_pylist() for c in columns), strict=True))
+        found = set(zip(*(kept.column(c).to_pylist() for c in columns), strict=True))  # distinct
         if len(found) > limit:
             raise TooManyChanges
         return found
@@ -117,6 +122,29 @@ class SharedChanges:
         os.close(fd)
         pq.write_table(stored, tmp)
         os.replace(tmp, target)
+
+
+def shared_columns(sources: Iterable[Manifest]) -> dict[str, list[str]]:
+    """Per table, the columns whose changed values `changed_keys` asks `SharedChanges` for, over `sources`."""
+    wanted: dict[str, list[str]] = {}
+    for manifest in sources:
+        for alias, table in manifest.tables.items():
+            if alias == manifest.key_table:
+                if _own_changes_only(manifest):
+                    wanted.setdefault(table.table, []).append(manifest.key_column)
+            elif table.change_column and table.join and joins_primary_only(manifest, table):
+                wanted.setdefault(table.table, []).extend(table.join)
+    return {table: list(dict.fromkeys(columns)) for table, columns in wanted.items()}
+
+
+def _own_changes_only(manifest: Manifest) -> bool:
+    # A source of one table (the enterprise master): its changed records are its table's changed keys.
+    primary = manifest.primary
+    return (
+        len(manifest.tables) == 1
+        and primary.change_column is not None
+        and manifest.partition_table != manifest.key_table
+    )
 
 
 def _scan(hook: LegacySupervisionHook, stmt: sa.Select, limit: int) -> set[tuple[Any, ...]]:
@@ -173,8 +201,8 @@ def changed_keys(
     # together (it is the largest table and has no index on them); a statement binds at most
     # MAX_PARAMETERS values, so many changed values take several scans.
     primary = manifest.primary
-    if not referenced and primary.change_column and manifest.partition_table != manifest.key_table:
-        # Only the primary table's own changes (the enterprise master): the same scan as a join's.
+    if _own_changes_only(manifest) and primary.change_column:
+        # The same scan as a join's: other sources join this table on its key.
         keys |= changed(primary.table, [manifest.key_column], primary.change_column)
         return sorted(str(key) for (key,) in keys)
     own: Window | None = window

@@ -8,7 +8,13 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
-from connectors.legacy.changes import SharedChanges, TooManyChanges, changed_keys, read_by_key
+from connectors.legacy.changes import (
+    SharedChanges,
+    TooManyChanges,
+    changed_keys,
+    read_by_key,
+    shared_columns,
+)
 from connectors.legacy.hook import LegacySupervisionHook
 from connectors.legacy.query import Window, build_select
 from sandbox.legacy import LEGACY_TABLES, generate_legacy
@@ -155,7 +161,7 @@ def test_the_sources_of_a_run_share_the_scans_of_a_common_table(hook, sqlite_url
         values = manifest.partition_values(manifest.resources())
         alone[source] = changed_keys(hook, manifest, values, WINDOW, limit=10_000)
     scans = _scans_of(hook, monkeypatch, "T_QY_JBXX")
-    shared = SharedChanges(tmp_path)
+    shared = SharedChanges(tmp_path, shared_columns(manifests().values()))
     for number, (source, manifest) in enumerate(sorted(manifests().items())):
         values = manifest.partition_values(manifest.resources())
         # Each source's window starts a little later than the first's, as their watermarks do.
@@ -163,8 +169,8 @@ def test_the_sources_of_a_run_share_the_scans_of_a_common_table(hook, sqlite_url
         assert changed_keys(hook, manifest, values, window, limit=10_000, shared=shared) == alone[source]
     readers = [s for s, m in manifests().items() if any(t.table == "T_QY_JBXX" for t in m.tables.values())]
     assert len(readers) > 2
-    # One scan per set of columns the sources need of it (QYID, and QYMC for the name match).
-    assert len(scans) == 2
+    # One scan for all of them, QYID and QYMC (the name match) read together.
+    assert len(scans) == 1
 
 
 def test_a_window_reaching_further_back_than_the_shared_scan_scans_again(hook, sqlite_url, tmp_path):
