@@ -227,7 +227,9 @@ def read_by_key(
 ) -> Iterator[pa.RecordBatch]:
     """The joined rows of the records `keys`, in key order, in batches of at most `batch_size`."""
     # A unique-match table repeats the keys in its subquery: half the parameter budget per statement.
-    step = max(1, min(batch_size, MAX_PARAMETERS // 2 - len(partition_values)))
+    # Elsewhere the whole budget: each statement's rows take one more scan of the attribute table.
+    repeats = 2 if any(t.unique_match for t in manifest.tables.values()) else 1
+    step = max(1, min(batch_size, MAX_PARAMETERS // repeats - len(partition_values)))
     for start in range(0, len(keys), step):
         stmt = build_select(manifest, partition_values, Window(), keys=keys[start : start + step])
         yield from hook.read_batches(stmt, timestamp_columns=timestamp_columns, batch_size=batch_size)
