@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -134,6 +135,9 @@ def main() -> int:
     load_before = [round(x, 1) for x in os.getloadavg()]
     work = Path(args.again or tempfile.mkdtemp(prefix="sdx-bench-extract-"))
     phases = {p: json.loads((work / f"{p}.json").read_text()) for p in ("full", "touch") if args.again}
+    # The earlier incremental run's shared scans (the run's staging folder) would spare this one its scans.
+    for shared in (work / "home" / "staging").glob("*/changes") if args.again else []:
+        shutil.rmtree(shared)
     for phase in ("incremental",) if args.again else ("full", "touch", "incremental"):
         cmd = [sys.executable, __file__, "--legacy-url", args.legacy_url, "--label", args.label, "--phase", phase,
                "--work", str(work), "--change-share", str(args.change_share)]  # fmt: skip

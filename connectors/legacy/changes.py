@@ -8,15 +8,23 @@ that carry their join values. The records are then read by key (primary-key look
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime as dt
+import os
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from connectors.legacy.hook import LegacySupervisionHook
 from connectors.legacy.query import (
     Window,
+    build_changed_since,
     build_changed_values,
     build_keys_changed,
     build_primary_keys,
@@ -40,13 +48,143 @@ def _collect(hook: LegacySupervisionHook, stmt: sa.Select, found: set[tuple[Any,
             raise TooManyChanges
 
 
+class SharedChanges:
+    """The changed rows' values of a table, found by one scan and reused by the other sources of the run.
+
+    Seven sources join T_QY_JBXX on QYID, one on QYMC, and the enterprise source reads it by QYID: without
+    sharing, each scans the whole table (no index on GXSJ) for the same few changed rows. The first source
+    to need a table's changed values reads those of every column in `columns` (what all the run's sources
+    ask of the table, `shared_columns`) and stores them, with each value's latest change time, in `folder`
+    (the run's staging folder, which all the run's tasks see, on any worker); a later source whose window
+    starts no earlier takes the values changed within its own window from that file.
+
+    The scan reaches `SLACK` further back than the window asking for it, at no extra cost (the table is
+    scanned whole either way), so that sources whose windows start a little earlier share it too. A file
+    older than `FRESH` is scanned again: the values a row gets after the file was written are missed only
+    as long as a run's sources are apart in time, and the look-back of the next run (days) reads them.
+    Only open-ended windows share (incremental runs); a bounded window (a backfill) scans for itself.
+    """
+
+    SLACK = dt.timedelta(days=1)
+    FRESH = 3600.0  # seconds
+
+    def __init__(self, folder: Path, columns: dict[str, list[str]] | None = None) -> None:
+        self.folder = folder
+        self.columns = columns or {}
+
+    def values(
+        self,
+        hook: LegacySupervisionHook,
+        table: str,
+        columns: list[str],
+        change: str,
+        window: Window,
+        limit: int,
+    ) -> set[tuple[Any, ...]]:
+        """The distinct `columns` values of `table`'s rows whose `change` column falls in `window`."""
+        if window.since is None or window.until is not None:
+            return _scan(hook, build_changed_values(table, columns, change, window), limit)
+        # One scan reads every column any source asks of the table (T_QY_JBXX: QYID, and QYMC for the
+        # name match), so the table is scanned once per run whichever source comes first.
+        wide = list(dict.fromkeys([*self.columns.get(table, []), *columns]))
+        target = self.folder / f"{table}.{'.'.join(wide)}.parquet"
+        stored = self._load(target, window.since)
+        if stored is None:
+            since = window.since - self.SLACK
+            try:
+                stored = _read_table(hook, build_changed_since(table, wide, change, since), limit)
+            except TooManyChanges:  # a wide look is not worth holding: the window alone, not shared
+                return _scan(hook, build_changed_values(table, columns, change, window), limit)
+            self._store(target, stored, since)
+        latest = stored.column("changed")
+        kept = stored.filter(pc.greater_equal(latest, pa.scalar(window.since, latest.type)))
+        found = set(zip(*(kept.column(c).to_pylist() for c in columns), strict=True))  # distinct
+        if len(found) > limit:
+            raise TooManyChanges
+        return found
+
+    @staticmethod
+    def _load(target: Path, since: dt.datetime) -> pa.Table | None:
+        try:
+            if time.time() - target.stat().st_mtime > SharedChanges.FRESH:
+                return None
+            stored = pq.read_table(target)
+        except FileNotFoundError:
+            return None
+        covered = dt.datetime.fromisoformat((stored.schema.metadata or {})[b"since"].decode())
+        return stored if covered <= since else None
+
+    def _store(self, target: Path, stored: pa.Table, since: dt.datetime) -> None:
+        # Written whole under a private name, then renamed: a reader sees one complete file or none.
+        self.folder.mkdir(parents=True, exist_ok=True)
+        stored = stored.replace_schema_metadata({"since": since.isoformat()})
+        fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+        os.close(fd)
+        pq.write_table(stored, tmp)
+        os.replace(tmp, target)
+
+
+def shared_columns(sources: Iterable[Manifest]) -> dict[str, list[str]]:
+    """Per table, the columns whose changed values `changed_keys` asks `SharedChanges` for, over `sources`."""
+    wanted: dict[str, list[str]] = {}
+    for manifest in sources:
+        for alias, table in manifest.tables.items():
+            if alias == manifest.key_table:
+                if _own_changes_only(manifest):
+                    wanted.setdefault(table.table, []).append(manifest.key_column)
+            elif table.change_column and table.join and joins_primary_only(manifest, table):
+                wanted.setdefault(table.table, []).extend(table.join)
+    return {table: list(dict.fromkeys(columns)) for table, columns in wanted.items()}
+
+
+def _own_changes_only(manifest: Manifest) -> bool:
+    # A source of one table (the enterprise master): its changed records are its table's changed keys.
+    primary = manifest.primary
+    return (
+        len(manifest.tables) == 1
+        and primary.change_column is not None
+        and manifest.partition_table != manifest.key_table
+    )
+
+
+def _scan(hook: LegacySupervisionHook, stmt: sa.Select, limit: int) -> set[tuple[Any, ...]]:
+    found: set[tuple[Any, ...]] = set()
+    _collect(hook, stmt, found, limit)
+    return found
+
+
+def _read_table(hook: LegacySupervisionHook, stmt: sa.Select, limit: int) -> pa.Table:
+    batches = []
+    rows = 0
+    for batch in hook.read_batches(stmt, timestamp_columns={"changed"}, batch_size=MAX_PARAMETERS):
+        batches.append(batch)
+        rows += batch.num_rows
+        if rows > limit:
+            raise TooManyChanges
+    schema = pa.schema([pa.field(c, pa.string()) for c in stmt.selected_columns.keys()[:-1]])
+    schema = schema.append(pa.field("changed", pa.timestamp("us")))
+    return pa.Table.from_batches(batches, schema=schema)
+
+
 def changed_keys(
-    hook: LegacySupervisionHook, manifest: Manifest, partition_values: list[str], window: Window, limit: int
+    hook: LegacySupervisionHook,
+    manifest: Manifest,
+    partition_values: list[str],
+    window: Window,
+    limit: int,
+    shared: SharedChanges | None = None,
 ) -> list[str]:
     """The keys of the records any of whose tables changed in `window`, sorted.
 
     Raises TooManyChanges past `limit` keys (or join values), so memory stays bounded by `limit`.
+    `shared` lets the sources of one run share the scans of the tables they have in common.
     """
+
+    def changed(table: str, columns: list[str], change: str) -> set[tuple[Any, ...]]:
+        if shared is None:
+            return _scan(hook, build_changed_values(table, columns, change, window), limit)
+        return shared.values(hook, table, columns, change, window, limit)
+
     keys: set[tuple[Any, ...]] = set()
     referenced: list[tuple[SourceTable, list[tuple[Any, ...]]]] = []
     for alias, table in manifest.tables.items():
@@ -55,14 +193,18 @@ def changed_keys(
         if not table.join or not joins_primary_only(manifest, table):
             _collect(hook, build_keys_changed(manifest, alias, partition_values, window), keys, limit)
             continue
-        values: set[tuple[Any, ...]] = set()
-        _collect(hook, build_changed_values(table, window), values, limit)
+        values = changed(table.table, list(table.join), table.change_column)
         wanted = [v for v in values if None not in v]  # a NULL join value joins nothing
         step = MAX_PARAMETERS // len(table.join)
         referenced += [(table, wanted[start : start + step]) for start in range(0, len(wanted), step)]
     # The primary table is scanned once for its own changes and the joined tables' changed values
     # together (it is the largest table and has no index on them); a statement binds at most
     # MAX_PARAMETERS values, so many changed values take several scans.
+    primary = manifest.primary
+    if _own_changes_only(manifest) and primary.change_column:
+        # The same scan as a join's: other sources join this table on its key.
+        keys |= changed(primary.table, [manifest.key_column], primary.change_column)
+        return sorted(str(key) for (key,) in keys)
     own: Window | None = window
     statement: list[tuple[SourceTable, list[tuple[Any, ...]]]] = []
     for table, chunk in referenced:
@@ -85,7 +227,9 @@ def read_by_key(
 ) -> Iterator[pa.RecordBatch]:
     """The joined rows of the records `keys`, in key order, in batches of at most `batch_size`."""
     # A unique-match table repeats the keys in its subquery: half the parameter budget per statement.
-    step = max(1, min(batch_size, MAX_PARAMETERS // 2 - len(partition_values)))
+    # Elsewhere the whole budget: each statement's rows take one more scan of the attribute table.
+    repeats = 2 if any(t.unique_match for t in manifest.tables.values()) else 1
+    step = max(1, min(batch_size, MAX_PARAMETERS // repeats - len(partition_values)))
     for start in range(0, len(keys), step):
         stmt = build_select(manifest, partition_values, Window(), keys=keys[start : start + step])
         yield from hook.read_batches(stmt, timestamp_columns=timestamp_columns, batch_size=batch_size)

@@ -159,19 +159,29 @@ def _change_column(table: SourceTable) -> str:
     return table.change_column
 
 
-def build_changed_values(table: SourceTable, window: Window) -> sa.Select:
-    """The distinct join values (own side) of `table`'s rows whose change column falls in `window`.
+def build_changed_values(table: str, columns: list[str], change: str, window: Window) -> sa.Select:
+    """The distinct `columns` values of `table`'s rows whose `change` column falls in `window`.
 
     Deleted rows count: a soft delete is a change, and a deleted row joined by name can make the name
     unique again. The legacy tables have no index on their change column: this is one scan of the table
     that returns only the changed rows' join values, far cheaper than scanning the whole join.
     """
-    columns = list(table.join)
-    clause = _table_clause(table, [*columns, _change_column(table)])
+    clause = sa.table(table, *(sa.column(c) for c in dict.fromkeys([*columns, change])))
+    return sa.select(*(clause.c[c] for c in columns)).where(_in_window(clause.c[change], window)).distinct()
+
+
+def build_changed_since(table: str, columns: list[str], change: str, since: dt.datetime) -> sa.Select:
+    """As `build_changed_values` from `since` on, each value with its latest change time (`changed`).
+
+    The latest time lets a narrower window (a later `since`) be answered from the result without the
+    table: a value changed within it exactly when its latest change is.
+    """
+    clause = sa.table(table, *(sa.column(c) for c in dict.fromkeys([*columns, change])))
+    keys = [clause.c[c] for c in columns]
     return (
-        sa.select(*(clause.c[c] for c in columns))
-        .where(_in_window(clause.c[_change_column(table)], window))
-        .distinct()
+        sa.select(*keys, sa.func.max(clause.c[change]).label("changed"))
+        .where(clause.c[change] >= since)
+        .group_by(*keys)
     )
 
 

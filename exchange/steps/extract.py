@@ -16,7 +16,14 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from connectors.legacy.attributes import pivot_attributes
-from connectors.legacy.changes import MAX_PARAMETERS, TooManyChanges, changed_keys, read_by_key
+from connectors.legacy.changes import (
+    MAX_PARAMETERS,
+    SharedChanges,
+    TooManyChanges,
+    changed_keys,
+    read_by_key,
+    shared_columns,
+)
 from connectors.legacy.query import Window, build_attribute_select, build_select
 from exchange import settings, staging, state
 from exchange.context import RunContext, shanghai_now
@@ -186,7 +193,13 @@ def _read(
     size, timestamps = settings.batch_size(), set(change_labels)
     if window.since is not None:
         try:
-            keys = changed_keys(ctx.legacy, manifest, partition_values, window, limit=BY_KEY_LIMIT * size)
+            # The run's sources share the scans of the tables they have in common (T_QY_JBXX above all).
+            shared = SharedChanges(
+                staging.run_dir(ctx.run_id) / "changes", shared_columns(manifests().values())
+            )
+            keys = changed_keys(
+                ctx.legacy, manifest, partition_values, window, limit=BY_KEY_LIMIT * size, shared=shared
+            )
         except TooManyChanges:
             log.info(
                 "extract %s: more than %d records changed, reading the window in one pass",

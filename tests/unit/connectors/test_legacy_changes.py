@@ -8,7 +8,13 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
-from connectors.legacy.changes import TooManyChanges, changed_keys, read_by_key
+from connectors.legacy.changes import (
+    SharedChanges,
+    TooManyChanges,
+    changed_keys,
+    read_by_key,
+    shared_columns,
+)
 from connectors.legacy.hook import LegacySupervisionHook
 from connectors.legacy.query import Window, build_select
 from sandbox.legacy import LEGACY_TABLES, generate_legacy
@@ -130,3 +136,59 @@ def test_more_changes_than_the_limit_are_refused_rather_held(hook, sqlite_url):
     assert len(changed_keys(hook, manifest, values, WINDOW, limit=10_000)) > 1
     with pytest.raises(TooManyChanges):
         changed_keys(hook, manifest, values, WINDOW, limit=1)
+
+
+def _scans_of(hook: LegacySupervisionHook, monkeypatch, table: str) -> list[str]:
+    # The statements that read `table` alone: the scans for its changed rows.
+    scans: list[str] = []
+    read = hook.read_batches
+
+    def counting(stmt, **kwargs):
+        froms = [str(f) for f in stmt.get_final_froms()]
+        if froms == [table]:
+            scans.append(str(stmt))
+        return read(stmt, **kwargs)
+
+    monkeypatch.setattr(hook, "read_batches", counting)
+    return scans
+
+
+def test_the_sources_of_a_run_share_the_scans_of_a_common_table(hook, sqlite_url, tmp_path, monkeypatch):
+    generate_legacy(sqlite_url, scale=0.02, seed=3)
+    _stamp_some_rows(sqlite_url)
+    alone = {}
+    for source, manifest in sorted(manifests().items()):
+        values = manifest.partition_values(manifest.resources())
+        alone[source] = changed_keys(hook, manifest, values, WINDOW, limit=10_000)
+    scans = _scans_of(hook, monkeypatch, "T_QY_JBXX")
+    shared = SharedChanges(tmp_path, shared_columns(manifests().values()))
+    for number, (source, manifest) in enumerate(sorted(manifests().items())):
+        values = manifest.partition_values(manifest.resources())
+        # Each source's window starts a little later than the first's, as their watermarks do.
+        window = Window(since=WINDOW.since + dt.timedelta(seconds=number))
+        assert changed_keys(hook, manifest, values, window, limit=10_000, shared=shared) == alone[source]
+    readers = [s for s, m in manifests().items() if any(t.table == "T_QY_JBXX" for t in m.tables.values())]
+    assert len(readers) > 2
+    # One scan for all of them, QYID and QYMC (the name match) read together.
+    assert len(scans) == 1
+
+
+def test_a_window_reaching_further_back_than_the_shared_scan_scans_again(hook, sqlite_url, tmp_path):
+    generate_legacy(sqlite_url, scale=0.02, seed=3)
+    _stamp_some_rows(sqlite_url)
+    engine = sa.create_engine(sqlite_url)
+    earlier = WINDOW.since - SharedChanges.SLACK - dt.timedelta(days=1)
+    with engine.begin() as conn:
+        qy, since = QY.c, WINDOW.since
+        first = conn.execute(
+            sa.select(qy.QYID).where(qy.GXSJ.between(dt.datetime(1900, 1, 1), since)).limit(1)
+        ).scalar_one()
+        conn.execute(QY.update().where(qy.QYID.in_([first])).values(GXSJ=earlier))
+    engine.dispose()
+    shared = SharedChanges(tmp_path)
+    later = shared.values(hook, "T_QY_JBXX", ["QYID"], "GXSJ", WINDOW, limit=10_000)
+    assert (first,) not in later and later
+    wider = shared.values(hook, "T_QY_JBXX", ["QYID"], "GXSJ", Window(since=earlier), limit=10_000)
+    assert wider == later | {(first,)}
+    # The wider scan is kept: the narrower window is now answered from it, with the same values.
+    assert shared.values(hook, "T_QY_JBXX", ["QYID"], "GXSJ", WINDOW, limit=10_000) == later
