@@ -179,6 +179,8 @@ def reconcile(
         for name, r in sorted(ctx.catalog.resources.items())
         if RECEIVER in r.receivers and (wanted is None or name in wanted)
     ]
+    if not shared:
+        return []  # a run of resources the centre does not take has nothing to reconcile with it
     exchange = exchange or ExchangeDatabaseHook()
     exchange.create_tables(shared)
     engine = ctx.curated.get_conn()
