@@ -45,6 +45,22 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture
+def second_postgres_url(postgres_url: str) -> Iterator[str]:
+    """Another fresh database on the same server (e.g. the exchange database beside the curated one)."""
+    server = sa.make_url(postgres_url)
+    name = server.database + "_2"
+    admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
 def mariadb_url() -> Iterator[str]:
     """A fresh, empty MariaDB database (utf8mb4), dropped afterwards."""
     server = _server_url(MARIADB_ENV)

@@ -15,8 +15,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -63,22 +61,6 @@ def metadata_url(postgres_url) -> str:
     return (
         sa.make_url(postgres_url).set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
     )
-
-
-@pytest.fixture
-def curated_url(postgres_url) -> Iterator[str]:
-    """A second database on the same server for the curated data (postgres_url is the metadata's)."""
-    server = sa.make_url(postgres_url)
-    name = f"sdx_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8'"))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 class Stack:
@@ -184,7 +166,8 @@ def wait_for(what: str, check, stack: Stack, timeout: float = 300.0, every: floa
     pytest.fail(f"timed out waiting for {what}\n{stack.logs()}")
 
 
-def test_nightly_sync_runs_on_a_celery_deployment(tmp_path, metadata_url, curated_url, redis_url):
+def test_nightly_sync_runs_on_a_celery_deployment(tmp_path, metadata_url, second_postgres_url, redis_url):
+    curated_url = second_postgres_url
     port = free_port()
     legacy = f"sqlite:///{tmp_path / 'legacy.db'}"
     exchange = f"sqlite:///{tmp_path / 'exchange.db'}"
