@@ -6,6 +6,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,11 +29,8 @@ def _server_url(env: str) -> sa.URL:
     return sa.make_url(raw)
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database, dropped afterwards."""
-    server = _server_url(POSTGRES_ENV)
-    name = f"sdx_test_{uuid.uuid4().hex[:12]}"
+@contextmanager
+def _scratch_postgres(server: sa.URL, name: str) -> Iterator[str]:
     admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8'"))
@@ -45,19 +43,18 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped afterwards."""
+    with _scratch_postgres(_server_url(POSTGRES_ENV), f"sdx_test_{uuid.uuid4().hex[:12]}") as url:
+        yield url
+
+
+@pytest.fixture
 def second_postgres_url(postgres_url: str) -> Iterator[str]:
     """Another fresh database on the same server (e.g. the exchange database beside the curated one)."""
     server = sa.make_url(postgres_url)
-    name = server.database + "_2"
-    admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with _scratch_postgres(server, f"{server.database}_2") as url:
+        yield url
 
 
 @pytest.fixture
