@@ -17,7 +17,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import resource
 import sys
 import tempfile
@@ -27,6 +26,7 @@ import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
+from machine import machine  # bench/machine.py: the scripts run from this folder
 
 RECEIVER = "bigdata_centre"
 
@@ -136,11 +136,7 @@ def main() -> int:
     record = {
         "benchmark": "exchange_delivery",
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "system": platform.platform(),
-        },
+        "machine": machine(),
         "scale": args.scale,
         "legacy": urls["legacy_supervision"].split(":", 1)[0],
         "curated": urls["curated"].split(":", 1)[0],

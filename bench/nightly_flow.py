@@ -10,12 +10,13 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from machine import machine  # bench/machine.py: the scripts run from this folder
 
 
 def main() -> int:
@@ -58,11 +59,7 @@ def main() -> int:
     record = {
         "benchmark": "nightly_flow",
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "system": platform.platform(),
-        },
+        "machine": machine(),
         "scale": args.scale,
         "backends": {k: v.split(":", 1)[0] for k, v in urls.items()},
         "generate_seconds": round(generated, 2),

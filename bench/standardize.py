@@ -14,11 +14,11 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
-import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from machine import machine  # bench/machine.py: the scripts run from this folder
 
 SOURCES = ("permits", "competence_certificates")
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -90,11 +90,7 @@ def main() -> None:
         "gx_seconds": round(gx_seconds, 3),
         "gx_share": round(gx_seconds / seconds, 3),
         "resources": resources,
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "uptime": subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip(),
-        },
+        "machine": machine(),
     }
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"standardize-{record['date']}-{args.label}.json"
