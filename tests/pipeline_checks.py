@@ -89,6 +89,16 @@ def scalar(url: str, sql: str | sa.Select) -> Any:
         engine.dispose()
 
 
+def query_rows(url: str, sql: str, **params: Any) -> list[sa.Row]:
+    """The rows a text query returns, with bound parameters, on a database of its own engine (disposed after)."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(sa.text(sql), params))
+    finally:
+        engine.dispose()
+
+
 def _count(url: str, sql: str | sa.Select) -> int:
     return int(scalar(url, sql))
 

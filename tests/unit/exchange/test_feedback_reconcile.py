@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from change_scenario import change_certificates, exchange_versions, new_versions
-from pipeline_checks import LOGICAL
+from pipeline_checks import LOGICAL, query_rows
 
 from exchange.cli import main
 from exchange.context import RunContext
@@ -18,15 +18,6 @@ from quality.quarantine import mask_free_text
 from sandbox.legacy import generate_legacy
 
 REASON = "许可范围与审批系统不一致，联系人13912345678，身份证320402199001011234"
-
-
-def _rows(url: str, sql: str, **params) -> list[sa.Row]:
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return list(conn.execute(sa.text(sql), params))
-    finally:
-        engine.dispose()
 
 
 def _run(run_id: str) -> dict:
@@ -49,7 +40,9 @@ def test_refusals_are_quarantined_with_the_reason_and_resent_only_when_the_sourc
     assert (
         main(["-q", "sandbox", "exchange-agent", "--refuse-when", "xzqhdm=320481", "--reason", REASON]) == 0
     )
-    refused = {r.hj_jlid for r in _rows(urls["exchange"], "SELECT hj_jlid FROM ex_xk_0101 WHERE hj_zt = '2'")}
+    refused = {
+        r.hj_jlid for r in query_rows(urls["exchange"], "SELECT hj_jlid FROM ex_xk_0101 WHERE hj_zt = '2'")
+    }
     assert len(refused) >= 2, "the generated database has too few 溧阳 certificates for the scenario"
     before = exchange_versions(urls["exchange"], "ex_xk_0101")
 
@@ -58,7 +51,7 @@ def test_refusals_are_quarantined_with_the_reason_and_resent_only_when_the_sourc
     assert new_versions(before, exchange_versions(urls["exchange"], "ex_xk_0101")) == {}, (
         "refused data is not resent"
     )
-    rows = _rows(
+    rows = query_rows(
         urls["curated"],
         "SELECT record_id, message, division, source_key, resolved_at FROM sdx_quarantine "
         "WHERE issue = 'receiver.refused'",
@@ -67,7 +60,9 @@ def test_refusals_are_quarantined_with_the_reason_and_resent_only_when_the_sourc
     assert all(r.message.startswith("接收方拒收（市大数据中心）：许可范围与审批系统不一致") for r in rows)
     assert all("13912345678" not in r.message and "320402199001011234" not in r.message for r in rows)
     assert {r.division for r in rows} == {"320481"}
-    outcomes = _rows(urls["curated"], "SELECT record_id, outcome FROM sdx_ledger WHERE outcome = 'refused'")
+    outcomes = query_rows(
+        urls["curated"], "SELECT record_id, outcome FROM sdx_ledger WHERE outcome = 'refused'"
+    )
     assert {r.record_id for r in outcomes} == refused
 
     # The district fixes one refused record in the source: only that record is sent again, and its
@@ -79,7 +74,7 @@ def test_refusals_are_quarantined_with_the_reason_and_resent_only_when_the_sourc
     after = exchange_versions(urls["exchange"], "ex_xk_0101")
     assert new_versions(before, after) == {fixed: "U"}
     assert third["deliver:bigdata_centre"]["updated"] == 1
-    open_now = _rows(
+    open_now = query_rows(
         urls["curated"],
         "SELECT record_id, resolved_run_id FROM sdx_quarantine WHERE issue = 'receiver.refused'",
     )
@@ -121,7 +116,7 @@ def test_reconciliation_lists_every_record_the_centre_holds_differently(urls, ca
     [result] = reconcile(RunContext(run_id="run-1", logical_date=LOGICAL), ["permit_0101"])
     assert {d.record_id: d.problem for d in result.listed} == expected
     assert result.differences == 3 and result.receiver_digest != result.ledger_digest
-    stored = _rows(
+    stored = query_rows(
         urls["curated"], "SELECT record_id, problem FROM sdx_reconciliation_diff WHERE run_id = 'run-1'"
     )
     assert dict(stored) == expected

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from pipeline_checks import LOGICAL
+from pipeline_checks import LOGICAL, query_rows
 from stdnum.iso7064 import mod_11_10
 
 from exchange.context import RunContext, shanghai_now
@@ -17,18 +17,9 @@ QY, SB = LEGACY_TABLES["T_QY_JBXX"], LEGACY_TABLES["T_WH_CXSB"]
 REGISTRATION = "32040000098765" + mod_11_10.calc_check_digit("32040000098765")
 
 
-def _rows(url: str, sql: str, **params) -> list[sa.Row]:
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return list(conn.execute(sa.text(sql), params))
-    finally:
-        engine.dispose()
-
-
 def _declared_enterprise(legacy_url: str) -> sa.Row:
     """A live enterprise row with a live declaration, the only live row of its name."""
-    (row, *_) = _rows(
+    (row, *_) = query_rows(
         legacy_url,
         "SELECT q.* FROM T_QY_JBXX q WHERE COALESCE(q.SCBZ, '0') <> '1' AND LENGTH(q.TYSHXYDM) = 18"
         " AND EXISTS (SELECT 1 FROM T_WH_CXSB s WHERE s.QYID = q.QYID AND COALESCE(s.SCBZ, '0') <> '1')"
@@ -57,7 +48,7 @@ def test_a_declaration_is_freed_when_the_enterprises_twin_arrives_and_stays_unch
     with legacy.begin() as conn:
         conn.execute(QY.update().where(QY.c.QYID == enterprise.QYID).values(TYSHXYDM=REGISTRATION))
     _run("run-1", 0)
-    keys = [r.SBID for r in _rows(urls["legacy"], "SELECT SBID FROM T_WH_CXSB WHERE QYID = :q AND COALESCE(SCBZ, '0') <> '1'", q=enterprise.QYID)]  # fmt: skip
+    keys = [r.SBID for r in query_rows(urls["legacy"], "SELECT SBID FROM T_WH_CXSB WHERE QYID = :q AND COALESCE(SCBZ, '0') <> '1'", q=enterprise.QYID)]  # fmt: skip
     refused = _open(urls["curated"], keys)
     assert refused and all(r.issue == "uscc.registration_number" for r in refused)
 
@@ -79,7 +70,7 @@ def test_a_declaration_is_freed_when_the_enterprises_twin_arrives_and_stays_unch
 
 
 def _open(url: str, keys: list[str]) -> list[sa.Row]:
-    found = _rows(
+    found = query_rows(
         url,
         "SELECT source_key, issue FROM sdx_quarantine WHERE resource = 'integrity_declarations'"
         " AND item = 'tyshxydm' AND resolved_at IS NULL",
@@ -88,5 +79,7 @@ def _open(url: str, keys: list[str]) -> list[sa.Row]:
 
 
 def _curated(url: str, keys: list[str]) -> list[sa.Row]:
-    found = _rows(url, "SELECT sdx_source_key, tyshxydm, sdx_digest, sdx_seq FROM cur_integrity_declarations")
+    found = query_rows(
+        url, "SELECT sdx_source_key, tyshxydm, sdx_digest, sdx_seq FROM cur_integrity_declarations"
+    )
     return sorted((r for r in found if r.sdx_source_key in keys), key=lambda r: r.sdx_source_key)
