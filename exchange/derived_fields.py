@@ -77,7 +77,7 @@ def status_from_dates(inputs: BuildInputs, params: dict[str, Any]) -> str:
     """
     valid_to = inputs.values.get("valid_to")
     # The codes come from the status item's code list, where its entries are marked `dated`.
-    status = DatedStatus.from_codelist(inputs.catalog.codelist(params.get("codelist", "certificate_status")))
+    status = DatedStatus.from_codelist(inputs.catalog.codelist(params["codelist"]))
     return status.expired if isinstance(valid_to, dt.date) and valid_to < inputs.as_of else status.valid
 
 

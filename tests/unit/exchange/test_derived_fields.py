@@ -74,7 +74,8 @@ def test_serial_keeps_the_legacy_key_in_the_identifier_alphabet():
     [(dt.date(2026, 11, 28), "05"), (AS_OF, "01"), (dt.date(2029, 1, 1), "01"), (None, "01")],
 )
 def test_status_of_a_type_without_one_follows_its_dates(valid_to, status):
-    assert status_from_dates(_inputs({"valid_to": valid_to}), {}) == status
+    params = derivations()["licences"].inputs["filing_0601"]["status"].params
+    assert status_from_dates(_inputs({"valid_to": valid_to}), params) == status
 
 
 def test_operate_type_says_what_happened_to_the_licence():
