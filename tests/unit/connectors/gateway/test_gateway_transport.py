@@ -4,7 +4,7 @@ import logging
 import threading
 
 import pytest
-from scripted_gateway import SECRET, Answer, envelope
+from scripted_gateway import APP_KEY, SECRET, Answer, envelope
 
 from connectors.gateway.auth import Token, TokenCache, parse_token
 from connectors.gateway.payloads import PayloadError
@@ -290,3 +290,15 @@ def test_token_cache_renews_before_expiry():
     cache.invalidate("t2")
     assert cache.get() == "t3"
     assert "t3" not in repr(Token("t3", 1.0))
+
+
+def test_a_receiver_prefix_in_the_base_url_is_signed_with_the_path(connect, tmp_path):
+    # The stand-in serves each receiver under its prefix and checks the signature over the path as sent.
+    from sandbox.gateway import GatewayServer, build_state
+
+    with GatewayServer(build_state(tmp_path / "gateway.db", {APP_KEY: SECRET})) as server:
+        hook = connect(url=f"{server.url}/service_network")
+        outcome = hook.push("cases", records(2), "req-prefixed")
+        assert outcome.accepted == ("case-0", "case-1") and not outcome.rejected
+        assert hook.ledger_summary("cases").live == 2
+        hook.close()
