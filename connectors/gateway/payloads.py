@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema_rs
 import yaml
 
 from catalog import Catalog, Item, Resource
@@ -134,14 +134,18 @@ def batches(
 
 
 class ContractSchemas:
-    """gateway.yaml's push request and record schemas as jsonschema validators (OpenAPI 3.1 is 2020-12)."""
+    """gateway.yaml's push request and record schemas as JSON Schema 2020-12 validators (OpenAPI 3.1's dialect).
+
+    jsonschema-rs (compiled) validates a full batch in about a millisecond, where the pure-Python
+    `jsonschema` took 150–200 ms, more than the 50 ms a batch has at the service network's 20 requests/s.
+    """
 
     def __init__(self, contract: Mapping[str, Any]) -> None:
         components = contract["components"]
 
-        def validator(name: str) -> jsonschema.Draft202012Validator:
-            # References resolved once here: resolving them per record took about half the validation time.
-            return jsonschema.Draft202012Validator(
+        def validator(name: str) -> jsonschema_rs.Draft202012Validator:
+            # References inlined, so that schema paths name the contract's fields, not a `$ref` hop.
+            return jsonschema_rs.Draft202012Validator(
                 _inlined(components["schemas"][name], components["schemas"])
             )
 
@@ -158,7 +162,8 @@ class ContractSchemas:
         """PayloadError naming the first record and schema path the batch breaks; values are never quoted."""
         records: list[Any] = body["records"] if isinstance(body.get("records"), list) else []
         for error in self.push_request.iter_errors(body):
-            index = error.path[1] if len(error.path) > 1 and error.path[0] == "records" else None
+            path = error.instance_path
+            index = path[1] if len(path) > 1 and path[0] == "records" else None
             raise _payload_error(resource, records, index, "PushRequest", error)
         record_schema = self.records.get(resource)
         if record_schema is None:
@@ -203,7 +208,7 @@ def _payload_error(
     records: list[Any],
     index: Any,
     schema: str,
-    error: jsonschema.ValidationError | None,
+    error: jsonschema_rs.ValidationError | None,
     what: str = "",
 ) -> PayloadError:
     record_id = ""
@@ -211,9 +216,9 @@ def _payload_error(
         record_id = str(records[index].get("recordId", ""))
     if error is not None:
         # The keyword and where, never error.message: it quotes the value, which may be personal.
-        schema_path = "/".join([schema, *map(str, error.relative_schema_path)])
-        field = "/".join(map(str, error.path)) or "(whole)"
-        what = f"field {field} fails `{error.validator}`"
+        schema_path = "/".join([schema, *map(str, error.schema_path)])
+        field = "/".join(map(str, error.instance_path)) or "(whole)"
+        what = f"field {field} fails `{error.kind.name}`"
     else:
         schema_path = f"{schema}/records/items/data"
     return PayloadError(

@@ -26,7 +26,7 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes, hmac
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from jsonschema import Draft202012Validator
+from jsonschema_rs import Draft202012Validator
 
 from sandbox.gateway import contract as c
 from sandbox.gateway.faults import FaultPlan
