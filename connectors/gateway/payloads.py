@@ -16,7 +16,7 @@ import yaml
 from catalog import Catalog, Item, Resource
 from catalog.checks import GATEWAY_CONTRACT
 from connectors.gateway.signing import encode_body
-from schemas.canonical import canonical_json, record_digest
+from schemas.canonical import canonical_json, record_digest, sm3_hex
 
 MAX_RECORDS = 500
 MAX_BYTES = 2 * 1024 * 1024
@@ -88,10 +88,18 @@ def field_value(item: Item, value: Any) -> Any:
 
 def gateway_data(resource: Resource, fields: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
     """The `data` of a push record: each gateway field from its item, in the canonical form that is digested."""
+    return _canonical_data(resource, fields, data)[0]
+
+
+def _canonical_data(
+    resource: Resource, fields: Mapping[str, str], data: Mapping[str, Any]
+) -> tuple[dict[str, Any], bytes]:
     mapped = {field: field_value(resource.item(item), data.get(item)) for field, item in fields.items()}
     # Sent exactly as digested: the canonical form (120.0 → 120, dates as text) round-tripped through JSON.
-    result: dict[str, Any] = json.loads(canonical_json(mapped))
-    return result
+    # Its canonical JSON is also that of the round-tripped data, so the digest is taken of it directly.
+    canonical = canonical_json(mapped)
+    result: dict[str, Any] = json.loads(canonical)
+    return result, canonical
 
 
 def push_record(
@@ -99,12 +107,14 @@ def push_record(
 ) -> PushRecord:
     """One push record; `held` says whether the receiver already holds a version (U rather than I)."""
     _, fields = receiver_mapping(resource, receiver)
-    data = None if record.deleted else gateway_data(resource, fields, record.data)
+    data, canonical = (
+        (None, canonical_json(None)) if record.deleted else _canonical_data(resource, fields, record.data)
+    )
     return {
         "recordId": record.record_id,
         "seq": int(record.seq),
         "op": "D" if record.deleted else ("U" if held else "I"),
-        "digest": record_digest(data),
+        "digest": sm3_hex(canonical),
         "data": data,
     }
 
