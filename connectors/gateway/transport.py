@@ -73,18 +73,29 @@ class RetryPolicy:
         return random.uniform(0, min(self.cap, self.base * 2**attempt))  # noqa: S311 - timing, not secrecy
 
 
+# The receiver counts a request when it reads it, in any one-second window: requests sent exactly 1/rate
+# apart are refused (429, Retry-After at least 1 s) whenever one arrives later than the one `rate` before
+# it, as network and a busy receiver make them do. Spacing them so that `rate` intervals span this much
+# more than a second absorbs that delay, for 2.4 % of the rate.
+ARRIVAL_ALLOWANCE = 0.05
+
+
 class RateLimiter:
-    """At most `rate` requests per second, evenly spaced, shared by every thread of one receiver."""
+    """At most `rate` requests per second, evenly spaced, shared by every thread of one receiver.
+
+    `allowance` seconds are added to every `rate` intervals (see ARRIVAL_ALLOWANCE).
+    """
 
     def __init__(
         self,
         rate: float,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        allowance: float = 0.0,
     ) -> None:
         if rate <= 0:
             raise ValueError("a rate limit must be a positive number of requests per second")
-        self.interval = 1.0 / rate
+        self.interval = (1.0 + allowance) / rate
         self._clock, self._sleep = clock, sleep
         self._next = 0.0
         self._lock = threading.Lock()
@@ -106,7 +117,7 @@ _limiters_lock = threading.Lock()
 def limiter_for(receiver: str, rate: float) -> RateLimiter:
     """The process-wide limiter of `receiver`: every hook on the same connection shares the granted rate."""
     with _limiters_lock:
-        return _limiters.setdefault((receiver, rate), RateLimiter(rate))
+        return _limiters.setdefault((receiver, rate), RateLimiter(rate, allowance=ARRIVAL_ALLOWANCE))
 
 
 def _retry_after(response: requests.Response, policy: RetryPolicy, attempt: int) -> float:

@@ -8,7 +8,13 @@ from scripted_gateway import APP_KEY, SECRET, Answer, envelope
 
 from connectors.gateway.auth import Token, TokenCache, parse_token
 from connectors.gateway.payloads import PayloadError
-from connectors.gateway.transport import GatewayRefused, GatewayUnavailable, RateLimiter
+from connectors.gateway.transport import (
+    ARRIVAL_ALLOWANCE,
+    GatewayRefused,
+    GatewayUnavailable,
+    RateLimiter,
+    limiter_for,
+)
 from schemas.canonical import record_digest, sorted_lines_digest
 
 DATA = {
@@ -269,6 +275,26 @@ def test_rate_limiter_spacing_with_a_fake_clock():
     for _ in range(5):
         limiter.acquire()
     assert slept == pytest.approx([0.05] * 4)
+
+
+def test_receiver_limiter_leaves_room_for_late_arrivals():
+    # The receiver counts any one-second window as it reads requests: 21 requests at 20/s must span more
+    # than a second by the allowance, or one arriving a little late after its predecessor 20 back is refused.
+    now = [0.0]
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    limiter = limiter_for("bench_receiver", 20.0)
+    assert limiter is limiter_for("bench_receiver", 20.0)
+    fake = RateLimiter(20, clock=lambda: now[0], sleep=sleep, allowance=ARRIVAL_ALLOWANCE)
+    assert fake.interval == limiter.interval
+    sent = []
+    for _ in range(21):
+        fake.acquire()
+        sent.append(now[0])
+    assert sent[20] - sent[0] == pytest.approx(1.0 + ARRIVAL_ALLOWANCE)
+    assert ARRIVAL_ALLOWANCE > 0
 
 
 def test_token_cache_renews_before_expiry():
