@@ -182,9 +182,12 @@ class Transport:
         body: Any = None,
         query: dict[str, Any] | None = None,
     ) -> Any:
-        """The `data` of the receiver's successful answer to one signed call; GatewayError otherwise."""
+        """The `data` of the receiver's successful answer to one signed call; GatewayError otherwise.
+
+        `body` is sent as `encode_body` makes it, or as is when it is bytes it already made.
+        """
         target = f"{path}?{urlencode(query)}" if query else path
-        payload = b"" if body is None else encode_body(body)
+        payload = b"" if body is None else body if isinstance(body, bytes) else encode_body(body)
         for renewal in range(3):
             token = self.tokens.get()
             self._last_token = token
