@@ -278,7 +278,7 @@ def _apply(
 async def push(state: GatewayState, request: Request, prefix: str | None, resource: str) -> Response:
     """`POST /api/v1/push/{resource}`: idempotent by request id; records checked and applied in order."""
     body = await request.body()
-    body_sm3 = sm3_hex(body)  # once for the signature and the fingerprint: a full batch is 0.3–2 MiB
+    body_sm3 = sm3_hex(body)  # once for the signature and the fingerprint: a full batch is up to 2 MiB
     caller = authenticate(state, request, prefix, body_sm3)
     now = state.clock()
     receiver = c.receiver_of(resource)
