@@ -153,14 +153,15 @@ class GatewayHook(BaseHook):
             raise ValueError(f"a request id has 1 to {MAX_REQUEST_ID} characters")
         target = self.gateway_resource(resource)
         body = {"batchId": request_id, "records": list(records)}
-        if len(body["records"]) > MAX_RECORDS or len(encode_body(body)) > MAX_BYTES:
+        encoded = encode_body(body)  # once: measured here, sent and signed as is
+        if len(body["records"]) > MAX_RECORDS or len(encoded) > MAX_BYTES:
             raise PayloadError(
                 f"batch {request_id} of {resource} exceeds {MAX_RECORDS} records or {MAX_BYTES} bytes",
                 record_id="",
                 schema_path="PushRequest/properties/records",
             )
         ContractSchemas.of(self.catalog).check_batch(target, body)
-        data = self.get_conn().call("POST", f"/api/v1/push/{target}", request_id=request_id, body=body)
+        data = self.get_conn().call("POST", f"/api/v1/push/{target}", request_id=request_id, body=encoded)
         data = data if isinstance(data, dict) else {}
         accepted = tuple(str(a) for a in data.get("accepted") or [])
         rejected = tuple(

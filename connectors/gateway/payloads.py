@@ -10,13 +10,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema_rs
 import yaml
 
 from catalog import Catalog, Item, Resource
 from catalog.checks import GATEWAY_CONTRACT
 from connectors.gateway.signing import encode_body
-from schemas.canonical import canonical_json, record_digest
+from schemas.canonical import canonical_json, record_digest, sm3_hex
 
 MAX_RECORDS = 500
 MAX_BYTES = 2 * 1024 * 1024
@@ -88,10 +88,18 @@ def field_value(item: Item, value: Any) -> Any:
 
 def gateway_data(resource: Resource, fields: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
     """The `data` of a push record: each gateway field from its item, in the canonical form that is digested."""
+    return _canonical_data(resource, fields, data)[0]
+
+
+def _canonical_data(
+    resource: Resource, fields: Mapping[str, str], data: Mapping[str, Any]
+) -> tuple[dict[str, Any], bytes]:
     mapped = {field: field_value(resource.item(item), data.get(item)) for field, item in fields.items()}
     # Sent exactly as digested: the canonical form (120.0 → 120, dates as text) round-tripped through JSON.
-    result: dict[str, Any] = json.loads(canonical_json(mapped))
-    return result
+    # Its canonical JSON is also that of the round-tripped data, so the digest is taken of it directly.
+    canonical = canonical_json(mapped)
+    result: dict[str, Any] = json.loads(canonical)
+    return result, canonical
 
 
 def push_record(
@@ -99,12 +107,14 @@ def push_record(
 ) -> PushRecord:
     """One push record; `held` says whether the receiver already holds a version (U rather than I)."""
     _, fields = receiver_mapping(resource, receiver)
-    data = None if record.deleted else gateway_data(resource, fields, record.data)
+    data, canonical = (
+        (None, canonical_json(None)) if record.deleted else _canonical_data(resource, fields, record.data)
+    )
     return {
         "recordId": record.record_id,
         "seq": int(record.seq),
         "op": "D" if record.deleted else ("U" if held else "I"),
-        "digest": record_digest(data),
+        "digest": sm3_hex(canonical),
         "data": data,
     }
 
@@ -134,14 +144,18 @@ def batches(
 
 
 class ContractSchemas:
-    """gateway.yaml's push request and record schemas as jsonschema validators (OpenAPI 3.1 is 2020-12)."""
+    """gateway.yaml's push request and record schemas as JSON Schema 2020-12 validators (OpenAPI 3.1's dialect).
+
+    jsonschema-rs (compiled) validates a full batch in about a millisecond, where the pure-Python
+    `jsonschema` took 150–200 ms, more than the 50 ms a batch has at the service network's 20 requests/s.
+    """
 
     def __init__(self, contract: Mapping[str, Any]) -> None:
         components = contract["components"]
 
-        def validator(name: str) -> jsonschema.Draft202012Validator:
-            # References resolved once here: resolving them per record took about half the validation time.
-            return jsonschema.Draft202012Validator(
+        def validator(name: str) -> jsonschema_rs.Draft202012Validator:
+            # References inlined, so that schema paths name the contract's fields, not a `$ref` hop.
+            return jsonschema_rs.Draft202012Validator(
                 _inlined(components["schemas"][name], components["schemas"])
             )
 
@@ -158,7 +172,8 @@ class ContractSchemas:
         """PayloadError naming the first record and schema path the batch breaks; values are never quoted."""
         records: list[Any] = body["records"] if isinstance(body.get("records"), list) else []
         for error in self.push_request.iter_errors(body):
-            index = error.path[1] if len(error.path) > 1 and error.path[0] == "records" else None
+            path = error.instance_path
+            index = path[1] if len(path) > 1 and path[0] == "records" else None
             raise _payload_error(resource, records, index, "PushRequest", error)
         record_schema = self.records.get(resource)
         if record_schema is None:
@@ -203,7 +218,7 @@ def _payload_error(
     records: list[Any],
     index: Any,
     schema: str,
-    error: jsonschema.ValidationError | None,
+    error: jsonschema_rs.ValidationError | None,
     what: str = "",
 ) -> PayloadError:
     record_id = ""
@@ -211,9 +226,9 @@ def _payload_error(
         record_id = str(records[index].get("recordId", ""))
     if error is not None:
         # The keyword and where, never error.message: it quotes the value, which may be personal.
-        schema_path = "/".join([schema, *map(str, error.relative_schema_path)])
-        field = "/".join(map(str, error.path)) or "(whole)"
-        what = f"field {field} fails `{error.validator}`"
+        schema_path = "/".join([schema, *map(str, error.schema_path)])
+        field = "/".join(map(str, error.instance_path)) or "(whole)"
+        what = f"field {field} fails `{error.kind.name}`"
     else:
         schema_path = f"{schema}/records/items/data"
     return PayloadError(

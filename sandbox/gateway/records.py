@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema_rs import Draft202012Validator
 from stdnum import casrn
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
@@ -187,11 +187,11 @@ def _schema_problem(validator: Draft202012Validator, value: Any, whole: str) -> 
     # The path and the failed keyword only: jsonschema's own messages repeat the value, maybe personal.
     if validator.is_valid(value):
         return None
-    errors = sorted(validator.iter_errors(value), key=lambda e: [str(p) for p in e.absolute_path])
+    errors = sorted(validator.iter_errors(value), key=lambda e: [str(p) for p in e.instance_path])
     if not errors:
         return None
-    where = ".".join(str(p) for p in errors[0].absolute_path) or whole
-    return f"{where}：不符合接口规范（{errors[0].validator}）"
+    where = ".".join(str(p) for p in errors[0].instance_path) or whole
+    return f"{where}：不符合接口规范（{errors[0].kind.name}）"
 
 
 def check_record(resource: str, record: Any) -> None:

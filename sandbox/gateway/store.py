@@ -64,6 +64,9 @@ class GatewayStore:
         self.path = Path(path)
         self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
+        # In WAL mode NORMAL syncs at checkpoints, not at every commit: a crash of the process loses nothing
+        # committed (only a power cut could), and a push no longer waits for the disk (a fifth of its time).
+        self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
         self.lock = threading.RLock()
 

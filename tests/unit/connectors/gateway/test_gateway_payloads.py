@@ -147,6 +147,53 @@ def test_missing_required_and_unknown_division_are_bugs():
     assert "divisionCode" in caught.value.schema_path and "110101" not in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("name", "change", "schema_path", "field"),
+    [
+        (
+            "integrity_declarations",
+            {"zywhp": '[{"cas":"7664-41","mc":"液氨"}]'},
+            "integrity_declarations/properties/zywhp/items/properties/cas/pattern",
+            "zywhp/0/cas",
+        ),
+        # A trailing newline passes a `$`-anchored pattern in Python's `re`; the contract's (ECMA) regex refuses it.
+        (
+            "cases",
+            {"case_no": "SL-1", "apply_date": "2026-11-02\n"},
+            "cases/properties/applyDate/pattern",
+            "applyDate",
+        ),
+        ("cases", {"status": "09"}, "cases/properties/status/enum", "status"),
+        (
+            "hazchem_enterprises",
+            {"qylb": '["SC","SC"]'},
+            "hazchem_enterprises/properties/qylb/uniqueItems",
+            "qylb",
+        ),
+    ],
+    ids=["nested-pattern", "pattern-newline", "enum", "unique-items"],
+)
+def test_a_record_breaking_the_schema_is_refused_with_its_path(name, change, schema_path, field):
+    resource = CATALOG.resource(name)
+    target, _ = receiver_mapping(resource, receiver_of(resource))
+    bad = build(name, CURATED[name] | change, record_id="r-bad")
+    with pytest.raises(PayloadError) as caught:
+        SCHEMAS.check_batch(target, {"batchId": "b", "records": [build(name), bad]})
+    assert caught.value.record_id == "r-bad"
+    assert caught.value.schema_path == schema_path
+    keyword = schema_path.rsplit("/", 1)[1]
+    assert f"field {field} fails `{keyword}`" in str(caught.value)
+
+
+def test_a_batch_breaking_the_push_request_schema_names_the_record_and_path():
+    records = [build("cases", record_id=f"r-{i}") for i in range(3)]
+    records[2] = records[2] | {"seq": 0}
+    with pytest.raises(PayloadError) as caught:
+        SCHEMAS.check_batch("cases", {"batchId": "b", "records": records})
+    assert caught.value.record_id == "r-2"
+    assert caught.value.schema_path == "PushRequest/properties/records/items/properties/seq/minimum"
+
+
 def test_envelope_breaks_and_data_tampering_are_caught():
     record = build("cases")
     with pytest.raises(PayloadError, match="seq"):

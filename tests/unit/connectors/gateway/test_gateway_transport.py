@@ -4,11 +4,17 @@ import logging
 import threading
 
 import pytest
-from scripted_gateway import SECRET, Answer, envelope
+from scripted_gateway import APP_KEY, SECRET, Answer, envelope
 
 from connectors.gateway.auth import Token, TokenCache, parse_token
 from connectors.gateway.payloads import PayloadError
-from connectors.gateway.transport import GatewayRefused, GatewayUnavailable, RateLimiter
+from connectors.gateway.transport import (
+    ARRIVAL_ALLOWANCE,
+    GatewayRefused,
+    GatewayUnavailable,
+    RateLimiter,
+    limiter_for,
+)
 from schemas.canonical import record_digest, sorted_lines_digest
 
 DATA = {
@@ -271,6 +277,26 @@ def test_rate_limiter_spacing_with_a_fake_clock():
     assert slept == pytest.approx([0.05] * 4)
 
 
+def test_receiver_limiter_leaves_room_for_late_arrivals():
+    # The receiver counts any one-second window as it reads requests: 21 requests at 20/s must span more
+    # than a second by the allowance, or one arriving a little late after its predecessor 20 back is refused.
+    now = [0.0]
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    limiter = limiter_for("bench_receiver", 20.0)
+    assert limiter is limiter_for("bench_receiver", 20.0)
+    fake = RateLimiter(20, clock=lambda: now[0], sleep=sleep, allowance=ARRIVAL_ALLOWANCE)
+    assert fake.interval == limiter.interval
+    sent = []
+    for _ in range(21):
+        fake.acquire()
+        sent.append(now[0])
+    assert sent[20] - sent[0] == pytest.approx(1.0 + ARRIVAL_ALLOWANCE)
+    assert ARRIVAL_ALLOWANCE > 0
+
+
 def test_token_cache_renews_before_expiry():
     now = [0.0]
     fetched = []
@@ -290,3 +316,15 @@ def test_token_cache_renews_before_expiry():
     cache.invalidate("t2")
     assert cache.get() == "t3"
     assert "t3" not in repr(Token("t3", 1.0))
+
+
+def test_a_receiver_prefix_in_the_base_url_is_signed_with_the_path(connect, tmp_path):
+    # The stand-in serves each receiver under its prefix and checks the signature over the path as sent.
+    from sandbox.gateway import GatewayServer, build_state
+
+    with GatewayServer(build_state(tmp_path / "gateway.db", {APP_KEY: SECRET})) as server:
+        hook = connect(url=f"{server.url}/service_network")
+        outcome = hook.push("cases", records(2), "req-prefixed")
+        assert outcome.accepted == ("case-0", "case-1") and not outcome.rejected
+        assert hook.ledger_summary("cases").live == 2
+        hook.close()

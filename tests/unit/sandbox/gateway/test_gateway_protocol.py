@@ -154,6 +154,38 @@ def test_schema_and_meaning_refusals(client: RawClient, case: str):
     assert client.summary(resource)["live"] == 0
 
 
+SCHEMA_BREAKS = {
+    "nested pattern": (
+        "integrity_declarations",
+        DATA_OF["integrity_declarations"](zywhp=[{"mc": "液氨", "cas": "7664-41"}]),
+        "zywhp.0.cas：不符合接口规范（pattern）",
+    ),
+    # A trailing newline passes a `$`-anchored pattern in Python's `re`; the contract's (ECMA) regex refuses it.
+    "pattern and newline": (
+        "cases",
+        case_data(applyDate="2026-03-02\n"),
+        "applyDate：不符合接口规范（pattern）",
+    ),
+    "enum": ("cases", case_data(status="09"), "status：不符合接口规范（enum）"),
+    "missing field": ("licences", {**licence_data(), "certNo": None}, "certNo：不符合接口规范（type）"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SCHEMA_BREAKS))
+def test_a_record_breaking_the_schema_is_refused_with_its_path(client: RawClient, case: str):
+    resource, data, reason = SCHEMA_BREAKS[case]
+    answer = client.push(resource, [record("ok", 1, DATA_OF[resource](2)), record("bad", 1, data)])
+    result = answer.json()["data"]
+    assert result["accepted"] == ["ok"]
+    assert result["rejected"] == [{"recordId": "bad", "errorCode": "E1001", "reason": reason}]
+
+
+def test_a_record_breaking_the_envelope_schema_is_refused_with_its_path(client: RawClient):
+    bad = record("bad", 1, case_data()) | {"seq": 0}
+    [refused] = client.push("cases", [bad]).json()["data"]["rejected"]
+    assert (refused["errorCode"], refused["reason"]) == ("E1001", "seq：不符合接口规范（minimum）")
+
+
 def test_a_person_holder_is_accepted(client: RawClient):
     data = licence_data(holderIdType="02", holderId=PERSON)
     assert client.push("licences", [record("l1", 1, data)]).json()["data"]["accepted"] == ["l1"]
