@@ -141,3 +141,18 @@ def test_an_unknown_receiver_or_resource_is_refused(urls):
         redeliver(ctx, ["city_archive"])
     with pytest.raises(Exception, match="permit_9999"):
         redeliver(ctx, ["bigdata_centre"], ["permit_9999"])
+
+
+def test_resync_to_a_receiver_sends_it_every_record_again(urls, capsys):
+    """`sdx resync --receivers`, as full_resync: the centre gets back what it lost, unknown to the ledger."""
+    _run("run-1")
+    lost, _ = _lose_and_damage(urls["exchange"])
+    before = exchange_versions(urls["exchange"], "ex_xk_0101")
+    options = ["--resources", "permit_0101", "--run-id", "resync-1", "--logical-date", "2026-11-29"]
+
+    assert main(["-q", "resync", *options]) == 0  # no receivers named: only what changed goes
+    assert new_versions(before, exchange_versions(urls["exchange"], "ex_xk_0101")) == {}
+    assert main(["-q", "resync", *options, "--receivers", "bigdata_centre"]) == 0
+    capsys.readouterr()
+
+    assert lost in new_versions(before, exchange_versions(urls["exchange"], "ex_xk_0101"))
