@@ -10,3 +10,7 @@ COPY --chown=airflow:root exchange /opt/sdx/exchange
 COPY --chown=airflow:root sandbox /opt/sdx/sandbox
 RUN pip install --no-cache-dir "/opt/sdx"
 COPY --chown=airflow:root dags /opt/airflow/dags
+# Mount points of the named volumes (docker-compose.yml): a new volume takes the owner of its mount point.
+USER root
+RUN install -d -o airflow -g root /opt/sdx-data /opt/sandbox
+USER airflow

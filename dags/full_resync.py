@@ -1,17 +1,28 @@
 """Full resync, on demand: nightly_sync over every row (mode full) or a GXSJ range (mode backfill).
 
 For after a change of rules or code lists (full), or when a district re-entered a past period (backfill);
-only records whose digest changed are delivered again. Airflow backfills of nightly_sync work too.
+only records whose digest changed are delivered again, except to the `receivers` named: they are sent every
+record of the resources again (a receiver that lost its data or was rebuilt). `sdx resync` takes the same
+options. Airflow backfills of nightly_sync work too (docs/operations.md, Backfills and reruns).
 """
 
 from __future__ import annotations
 
 import pendulum
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
-from airflow.sdk import Param, dag
+from airflow.sdk import Param, dag, get_current_context, task
 
 from exchange.alerts import RunAlertNotifier
-from exchange.orchestration import DEFAULT_ARGS, TIMEZONE, resource_names
+from exchange.dag_params import receivers_param, resources_param
+from exchange.orchestration import DEFAULT_ARGS, TIMEZONE
+
+
+@task
+def forget_deliveries() -> dict:
+    """Make the run send every record of its resources again to its receivers (none named: nothing)."""
+    from exchange import tasks
+
+    return tasks.forget_deliveries(get_current_context())
 
 
 @dag(
@@ -25,9 +36,8 @@ from exchange.orchestration import DEFAULT_ARGS, TIMEZONE, resource_names
         "mode": Param(
             "full", enum=["full", "backfill"], description="full: every row; backfill: a GXSJ range"
         ),
-        "resources": Param(
-            [], type="array", items={"type": "string", "enum": resource_names()}, description="empty: all"
-        ),
+        "resources": resources_param(),
+        "receivers": receivers_param("send them every record of the resources again (empty: only changes)"),
         "since": Param(
             None, type=["null", "string"], format="date-time", description="backfill: from this GXSJ"
         ),
@@ -41,7 +51,7 @@ from exchange.orchestration import DEFAULT_ARGS, TIMEZONE, resource_names
 )
 def full_resync() -> None:
     """One run of nightly_sync with this run's params, waited for in the triggerer."""
-    TriggerDagRunOperator(
+    forget_deliveries() >> TriggerDagRunOperator(
         task_id="nightly_sync_resync",
         trigger_dag_id="nightly_sync",
         trigger_run_id="resync__{{ ts_nodash }}",
@@ -49,6 +59,7 @@ def full_resync() -> None:
         conf={
             "mode": "{{ params.mode }}",
             "resources": "{{ params.resources }}",
+            "receivers": "{{ params.receivers }}",
             "since": "{{ params.since }}",
             "until": "{{ params.until }}",
         },

@@ -13,6 +13,7 @@ from pathlib import Path
 from exchange.delivery_commands import add_exchange_agent_command, add_reconcile_command
 from exchange.orchestration import RUN_MODES
 from exchange.report_commands import add_report_command
+from exchange.resend_commands import add_resend_commands
 from exchange.step_commands import add_step_commands
 
 Handler = Callable[[argparse.Namespace], int]
@@ -202,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_catalog(sub)
     add_report_command(sub)
     add_reconcile_command(sub)
+    add_resend_commands(sub, run=_run)
     return parser
 
 

@@ -147,3 +147,26 @@ def report(airflow_context: Mapping[str, Any]) -> dict[str, Any]:
     from exchange.steps.report import report_run
 
     return report_run(context_for(airflow_context))
+
+
+def redeliver(airflow_context: Mapping[str, Any], receiver: str) -> dict[str, Any]:
+    """Send one receiver again what it refused or reconciliation found missing; skipped when not asked for."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from exchange.redeliver import redeliver_to
+
+    params = airflow_context.get("params") or {}
+    if params.get("receivers") and receiver not in params["receivers"]:
+        raise AirflowSkipException(f"{receiver} is not among this run's receivers")
+    return redeliver_to(context_for(airflow_context), receiver, params.get("resources") or None)
+
+
+def forget_deliveries(airflow_context: Mapping[str, Any]) -> dict[str, int]:
+    """Before a full resync: every record of its resources goes again to its receivers (none by default)."""
+    from exchange.redeliver import forget_deliveries as forget
+
+    params = airflow_context.get("params") or {}
+    receivers = params.get("receivers") or []
+    return (
+        forget(context_for(airflow_context), receivers, params.get("resources") or None) if receivers else {}
+    )

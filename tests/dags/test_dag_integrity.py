@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
-import time
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,18 @@ import sqlalchemy
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 DAG_FILES = sorted(p for p in DAGS.glob("*.py") if not p.name.startswith("_"))
+
+# A DAG file's own import cost, as Airflow's best practices measure it (a fresh interpreter, less what it
+# costs before the file is read): the dag-processor has Airflow imported before it parses a file, so that
+# is done first and left out. CPU time of the import, not wall-clock time: what the file costs, not how
+# busy the machine is.
+IMPORT_COST = """
+import json, runpy, sys, time
+import airflow.dag_processing.dagbag
+started = time.process_time()
+runpy.run_path(sys.argv[1], run_name="dag_file")
+print(json.dumps(time.process_time() - started))
+"""
 
 
 class ParseTimeIO(AssertionError):
@@ -37,13 +51,24 @@ def _dagbag(path: Path):
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.stem)
 def test_dag_file_imports_without_errors_or_io(path, no_io):
-    started = time.monotonic()
     bag = _dagbag(path)
-    elapsed = time.monotonic() - started
     assert bag.import_errors == {}
     assert list(bag.dags) == [path.stem], "dag_id equals the file name"
-    # Generous bound: the point is that nothing heavy (GX, pandas work, connections) runs at parse time.
-    assert elapsed < 5, f"{path.name} took {elapsed:.1f}s to parse"
+
+
+@pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.stem)
+def test_dag_file_imports_within_a_second(path):
+    """Nothing heavy (GX, pandas, the steps' modules) is imported or run when the file is parsed."""
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORT_COST, str(path)],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    seconds = float(done.stdout.splitlines()[-1])
+    assert seconds < 1, f"{path.name} costs {seconds:.2f} s of CPU to import"
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.stem)
@@ -135,8 +160,10 @@ def test_nightly_sync_announces_every_curated_resource_as_its_catalogue_asset():
 )
 def test_entry_dags_run_nightly_sync_with_their_mode(dag_id, schedule, mode):
     """The weekly snapshot and the manual resync are runs of the one pipeline, not copies of it."""
+    from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+
     dag = _dagbag(DAGS / f"{dag_id}.py").dags[dag_id]
-    (trigger,) = dag.tasks
+    (trigger,) = [t for t in dag.tasks if isinstance(t, TriggerDagRunOperator)]
     assert trigger.trigger_dag_id == "nightly_sync"
     assert trigger.conf["mode"] == mode
     assert trigger.wait_for_completion
@@ -157,3 +184,37 @@ def test_full_resync_params_name_only_catalogued_resources():
         params["resources"] = ["permit_9999"]
     with pytest.raises(ParamValidationError):
         params["mode"] = "incremental"
+
+
+def test_full_resync_names_only_known_receivers_and_forgets_before_the_run():
+    from airflow.sdk.definitions.param import ParamValidationError
+
+    dag = _dagbag(DAGS / "full_resync.py").dags["full_resync"]
+    params = dag.params
+    params["receivers"] = ["bigdata_centre", "province_hazchem"]
+    params.validate()
+    with pytest.raises(ParamValidationError):
+        params["receivers"] = ["city_archive"]
+    with pytest.raises(ParamValidationError):
+        params["receivers"] = ["bigdata_centre", "bigdata_centre"]
+    assert dag.task_dict["forget_deliveries"].downstream_task_ids == {"nightly_sync_resync"}
+    assert dag.task_dict["nightly_sync_resync"].conf["receivers"] == "{{ params.receivers }}"
+
+
+def test_redeliver_has_one_task_per_receiver_a_gateway_receiver_in_its_pool():
+    from airflow.sdk.definitions.param import ParamValidationError
+
+    from exchange.orchestration import GATEWAY_RECEIVERS, RECEIVERS
+
+    dag = _dagbag(DAGS / "redeliver.py").dags["redeliver"]
+    assert type(dag.timetable).__name__ == "NullTimetable", "redeliver runs only when triggered"
+    pools = {t.task_id: t.pool for t in dag.tasks}
+    assert pools == {f"resend_to_{r}": (r if r in GATEWAY_RECEIVERS else "default_pool") for r in RECEIVERS}
+    params = dag.params
+    params["receivers"] = ["service_network"]
+    params["resources"] = ["permit_0101"]
+    params.validate()
+    with pytest.raises(ParamValidationError):
+        params["receivers"] = ["nobody"]
+    with pytest.raises(ParamValidationError):
+        params["resources"] = ["permit_9999"]

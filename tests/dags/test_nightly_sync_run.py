@@ -16,15 +16,11 @@ pytestmark = pytest.mark.airflow
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 
 
-def test_nightly_sync_runs_end_to_end(airflow_db, tmp_path, use_connections, monkeypatch):
+def test_nightly_sync_runs_end_to_end(airflow_db, run_databases, monkeypatch):
     from airflow.dag_processing.dagbag import DagBag
 
     monkeypatch.setenv(DEADLINE_ALERTS_ENV, "off")  # `dag.test()` cannot run Deadline Alerts (settings.py)
-    urls = {name: f"sqlite:///{tmp_path / name}.db" for name in ("legacy", "curated", "exchange")}
-    generate_legacy(urls["legacy"], scale=0.02, seed=3)
-    use_connections(
-        legacy_supervision=urls["legacy"], curated=urls["curated"], bigdata_centre=urls["exchange"]
-    )
+    urls = run_databases
 
     dag = DagBag(dag_folder=str(DAGS / "nightly_sync.py")).dags["nightly_sync"]
     dag_run = dag.test(logical_date=pendulum.datetime(2026, 11, 29, 2, tz="Asia/Shanghai"))
@@ -34,7 +30,7 @@ def test_nightly_sync_runs_end_to_end(airflow_db, tmp_path, use_connections, mon
     exchange = sa.create_engine(urls["exchange"])
     with curated.connect() as conn:
         live = conn.execute(
-            sa.text("SELECT COUNT(*) FROM cur_permit_0101 WHERE sdx_deleted = 0")
+            sa.text("SELECT COUNT(*) FROM cur_permit_0101 WHERE sdx_deleted = :no"), {"no": False}
         ).scalar_one()
         status = conn.execute(
             sa.text("SELECT status FROM sdx_run WHERE run_id = :r"), {"r": dag_run.run_id}
@@ -51,6 +47,8 @@ def test_nightly_sync_runs_end_to_end(airflow_db, tmp_path, use_connections, mon
     assert again.state == "success"
     with exchange.connect() as conn:
         assert conn.execute(sa.text("SELECT COUNT(*) FROM ex_tsrz")).scalar_one() == pushes
+    curated.dispose()
+    exchange.dispose()
 
 
 def test_nightly_sync_without_the_master_planned_still_runs_the_others(

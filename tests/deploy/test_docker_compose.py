@@ -13,6 +13,7 @@ import re
 import zipfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
@@ -29,10 +30,10 @@ INTERPOLATION = re.compile(r"(?<!\$)\$\{([A-Z_][A-Z0-9_]*)(?:[:?\-][^}]*)?\}")
 CONTAINER_VARIABLE = re.compile(r"\$\$\{([A-Z_][A-Z0-9_]*)\}|environ\['([A-Z_][A-Z0-9_]*)'\]")
 # Set by the container runtime itself.
 RUNTIME_VARIABLES = {"HOSTNAME"}
-# The Airflow 3.3 CeleryExecutor stack of issue 8, and the toolkit's own databases.
+# The Airflow 3.3 CeleryExecutor stack of issue 8, the toolkit's own databases, the receivers' stand-ins.
 REQUIRED_SERVICES = {
     "airflow-db", "redis", "airflow-init", "airflow-api-server", "airflow-scheduler", "airflow-dag-processor",
-    "airflow-worker", "airflow-triggerer", "curated-db", "legacy-db",
+    "airflow-worker", "airflow-triggerer", "curated-db", "legacy-db", "gateway", "exchange-agent",
 }  # fmt: skip
 SECRET_KEYS = re.compile(r"PASSWORD|SECRET|FERNET|TOKEN", re.IGNORECASE)
 # Keys that name a secret but hold a switch or a file path, never the secret itself.
@@ -138,4 +139,32 @@ def test_no_secret_is_written_in_the_file(compose):
 def _env_example_values() -> dict[str, str]:
     lines = ENV_EXAMPLE.read_text(encoding="utf-8").splitlines()
     pairs = (line.split("=", 1) for line in lines if "=" in line and not line.lstrip().startswith("#"))
-    return {name: value for name, value in pairs}
+    # Compose reads a single-quoted value literally, without its quotes.
+    return {name: value.removeprefix("'").removesuffix("'") for name, value in pairs}
+
+
+def _connection(value: str) -> tuple[str, str | None]:
+    """(host name, login) of an Airflow connection given as a URI or as JSON (whose host may be a URL)."""
+    if value.startswith("{"):
+        fields = json.loads(value)
+        host = fields["host"]
+        return (urlsplit(host).hostname if "://" in host else host), fields.get("login")
+    parts = urlsplit(value)
+    return parts.hostname or "", parts.username
+
+
+def test_every_connection_points_at_a_service_of_the_stack(compose):
+    from exchange.orchestration import RECEIVERS
+
+    values = _env_example_values()
+    connections = {
+        name.removeprefix("AIRFLOW_CONN_").lower(): _connection(value)
+        for name, value in values.items()
+        if name.startswith("AIRFLOW_CONN_")
+    }
+    assert sorted({"legacy_supervision", "curated", *RECEIVERS} - set(connections)) == []
+    hosts = {conn_id: host for conn_id, (host, _) in connections.items()}
+    assert {conn_id: host for conn_id, host in hosts.items() if host not in compose["services"]} == {}
+    # The gateway receivers sign with the one app key the stand-in grants.
+    logins = {connections[receiver][1] for receiver in RECEIVERS if hosts[receiver] == "gateway"}
+    assert logins == {values["GATEWAY_APP_KEY"]}

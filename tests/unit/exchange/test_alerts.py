@@ -163,6 +163,17 @@ def test_deadline_alert_is_awaitable_as_the_triggerer_runs_it(webhook_server):
     assert webhook_server[0]["body"]["subject"] == "【安全数据交换】夜间任务未在 06:00 前完成：nightly_sync"
 
 
+def test_a_backfill_run_past_its_deadline_alerts_nobody(webhook_server):
+    # Airflow gives backfill runs of past nights the same deadline: long gone when they are created.
+    night = {"dag_id": "nightly_sync", "logical_date": "2026-10-31T18:00:00Z"}
+    backfill = night | {"dag_run_id": "backfill__2026-10-31T18:00:00+00:00", "run_type": "backfill"}
+    RunAlertNotifier(event="deadline_missed").notify({"dag_run": backfill})
+    assert webhook_server == []
+    scheduled = night | {"dag_run_id": "scheduled__2026-10-31T18:00:00+00:00", "run_type": "scheduled"}
+    RunAlertNotifier(event="deadline_missed").notify({"dag_run": scheduled})
+    assert len(webhook_server) == 1
+
+
 def test_nightly_deadline_is_four_hours_after_the_0200_logical_date():
     alert = nightly_deadline()
     assert alert.interval == NIGHTLY_DEADLINE_AFTER == dt.timedelta(hours=4)

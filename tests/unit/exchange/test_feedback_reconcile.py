@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from change_scenario import change_certificates, exchange_versions, new_versions
 from pipeline_checks import LOGICAL, query_rows
@@ -15,23 +14,12 @@ from exchange.pipeline import run_pipeline
 from exchange.reconcile import load_reconciliation, reconcile
 from exchange.steps.report import report_run
 from quality.quarantine import mask_free_text
-from sandbox.legacy import generate_legacy
 
 REASON = "许可范围与审批系统不一致，联系人13912345678，身份证320402199001011234"
 
 
 def _run(run_id: str) -> dict:
     return run_pipeline(RunContext(run_id=run_id, logical_date=LOGICAL), ["permit_0101"])["permit_0101"]
-
-
-@pytest.fixture
-def urls(tmp_path: Path, use_connections) -> dict[str, str]:
-    found = {name: f"sqlite:///{tmp_path / name}.db" for name in ("legacy", "curated", "exchange")}
-    generate_legacy(found["legacy"], scale=0.05, seed=7)
-    use_connections(
-        legacy_supervision=found["legacy"], curated=found["curated"], bigdata_centre=found["exchange"]
-    )
-    return found
 
 
 def test_refusals_are_quarantined_with_the_reason_and_resent_only_when_the_source_changes(urls, capsys):
