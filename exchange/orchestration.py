@@ -14,6 +14,13 @@ TIMEZONE = "Asia/Shanghai"
 RUN_MODES = ("incremental", "snapshot", "full", "backfill")
 OWNER = "data-management-centre"
 
+# Every receiver, by connection id: the big-data centre's exchange database, then the gateway receivers.
+# Each gateway receiver's deliver task runs in the Airflow pool of its name, so that tasks on several
+# workers share the receiver's granted rate instead of each taking all of it (docs/operations.md, Pools).
+BIGDATA_CENTRE = "bigdata_centre"
+GATEWAY_RECEIVERS = ("service_network", "province_supervision", "province_hazchem")
+RECEIVERS = (BIGDATA_CENTRE, *GATEWAY_RECEIVERS)
+
 DEFAULT_ARGS = {
     "owner": OWNER,
     "retries": 2,

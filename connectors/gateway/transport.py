@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import requests
 
@@ -147,6 +147,8 @@ class Transport:
     ) -> None:
         self.receiver = receiver
         self.base_url = base_url.rstrip("/")
+        # The signed PATH is the path as sent: with the base URL's own path (a receiver's prefix) in front.
+        self._base_path = urlsplit(self.base_url).path
         self._app_key = app_key
         self._app_secret = app_secret
         self.limiter = limiter
@@ -217,7 +219,13 @@ class Transport:
             headers = {"Content-Type": "application/json"} if method == "POST" else {}
             if token is not None:
                 headers |= signed_headers(
-                    self._app_key, self._app_secret, token, method, target, request_id, payload
+                    self._app_key,
+                    self._app_secret,
+                    token,
+                    method,
+                    self._base_path + target,
+                    request_id,
+                    payload,
                 )
             try:
                 response = self.session.request(
