@@ -147,10 +147,11 @@ def nightly_sync() -> None:
     planned = resources_of.override(task_id="planned")(plan, "planned")
     extracted >> standardized >> curated
     curated >> built >> built_standardized >> built_curated
-    # One mapped task per receiver over the planned resources shared with it; a gateway receiver's in its pool.
+    # One mapped task per receiver over the planned resources shared with it. A gateway receiver's run in the
+    # pool of its name (docs/operations.md, Pools), so that all workers together keep to its granted rate.
     delivered = [
         deliver.override(
-            task_id=f"deliver_{receiver}", pool=receiver if receiver in GATEWAY_RECEIVERS else None
+            task_id=f"deliver_{receiver}", **({"pool": receiver} if receiver in GATEWAY_RECEIVERS else {})
         )
         .partial(receiver=receiver)
         .expand(resource=resources_of.override(task_id=f"to_{receiver}")(plan, f"to_{receiver}"))
