@@ -21,9 +21,17 @@ from catalog import Resource
 from connectors.gateway.hook import GatewayHook, LedgerEntry
 from connectors.gateway.payloads import CuratedRecord
 from exchange import state
-from exchange.context import RunContext, shanghai_now
+from exchange.context import RunContext
 from exchange.orchestration import GATEWAY_RECEIVERS
-from exchange.reconcile import KEPT_DIFFERENCES, Difference
+from exchange.reconcile import (
+    KEPT_DIFFERENCES,
+    STORED,
+    Difference,
+    TableReconciliation,
+    headline,
+    store_reconciliation,
+    stored_rows,
+)
 from exchange.steps.deliver_gateway import is_configured
 from schemas.canonical import sorted_lines_digest
 
@@ -39,24 +47,15 @@ PROBLEMS = {
 
 
 @dataclass(frozen=True)
-class GatewayReconciliation:
-    """One resource at one gateway receiver; `differences` counts all, `listed` holds the first ones."""
+class GatewayReconciliation(TableReconciliation):
+    """One resource at one gateway receiver: a receiver takes what it accepts, so none is ever waiting.
 
-    receiver: str
-    resource: str
-    table_name: str
-    receiver_live: int
-    receiver_deleted: int
-    receiver_digest: str
-    ledger_live: int
-    ledger_digest: str
-    curated_live: int
-    curated_digest: str
-    refused: int
-    differences: int
-    pages_read: bool
+    `pages_read` says whether the summaries differed, `reset` how many ledger rows were reset for resending.
+    """
+
+    receiver: str = ""
+    pages_read: bool = False
     reset: int = 0
-    listed: tuple[Difference, ...] = ()
 
 
 def _ledger(conn: sa.Connection, receiver: str, resource: Resource) -> tuple[dict[str, str], set[str], int]:
@@ -150,42 +149,14 @@ def reconcile_resource(
         ledger_digest=sorted_lines_digest(live.items()),
         curated_live=len(curated),
         curated_digest=sorted_lines_digest(curated.items()),
+        waiting=0,
+        taken=summary.live,
         refused=refused,
         differences=len(differences),
         pages_read=pages_read,
         reset=reset,
         listed=tuple(differences[:KEPT_DIFFERENCES]),
     )
-
-
-def _store(conn: sa.Connection, run_id: str, results: list[GatewayReconciliation]) -> None:
-    rec, diff = state.reconciliation, state.reconciliation_differences
-    now = shanghai_now()
-    for r in results:
-        for table in (rec, diff):
-            conn.execute(
-                table.delete().where(
-                    table.c.run_id == run_id, table.c.receiver == r.receiver, table.c.resource == r.resource
-                )
-            )
-        # The receiver's "taken" is what it holds; a gateway takes a record when it accepts it (no waiting).
-        conn.execute(
-            rec.insert().values(
-                run_id=run_id, receiver=r.receiver, resource=r.resource, table_name=r.table_name,
-                receiver_live=r.receiver_live, receiver_deleted=r.receiver_deleted,
-                receiver_digest=r.receiver_digest, ledger_live=r.ledger_live, ledger_digest=r.ledger_digest,
-                curated_live=r.curated_live, curated_digest=r.curated_digest, waiting=0,
-                taken=r.receiver_live, refused=r.refused, differences=r.differences, checked_at=now,
-            )
-        )  # fmt: skip
-        if r.listed:
-            conn.execute(
-                diff.insert(),
-                [
-                    {"run_id": run_id, "receiver": r.receiver, "resource": r.resource, **d.__dict__}
-                    for d in r.listed
-                ],
-            )
 
 
 def reconcile_gateway(
@@ -217,7 +188,7 @@ def reconcile_gateway(
     state.create_all(engine, shared)
     results = [reconcile_resource(ctx, receiver, resource, hook) for resource in shared]
     with engine.begin() as conn:
-        _store(conn, ctx.run_id, results)
+        store_reconciliation(conn, ctx.run_id, receiver, results)
     differing = sum(r.differences for r in results)
     (log.error if differing else log.info)(
         "reconcile %s: %d resources, %d differing records", receiver, len(results), differing
@@ -235,35 +206,21 @@ def reconcile_gateways(
 
 def load_gateway_reconciliation(engine: sa.Engine, run_id: str) -> list[GatewayReconciliation]:
     """A run's stored reconciliation with the gateway receivers (differences counted, not listed)."""
-    rec = state.reconciliation
-    if not sa.inspect(engine).has_table(rec.name):
-        return []
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(rec)
-            .where(rec.c.run_id == run_id, rec.c.receiver.in_(GATEWAY_RECEIVERS))
-            .order_by(rec.c.receiver, rec.c.resource)
+    return [
+        GatewayReconciliation(
+            **{k: getattr(row, k) for k in STORED},
+            receiver=row.receiver,
+            pages_read=row.receiver_digest != row.ledger_digest,
         )
-        fields = set(GatewayReconciliation.__dataclass_fields__) - {"listed", "pages_read", "reset"}
-        return [
-            GatewayReconciliation(
-                **{k: v for k, v in row._mapping.items() if k in fields},
-                pages_read=row.receiver_digest != row.ledger_digest,
-            )
-            for row in rows
-        ]
+        for row in stored_rows(engine, run_id, GATEWAY_RECEIVERS)
+    ]
 
 
 def format_gateway_reconciliation(results: list[GatewayReconciliation]) -> str:
     """A plain-text table: per receiver and resource, what it holds against the ledger and curated."""
     if not results:
         return "Reconciliation with the gateway receivers: not run (no gateway connection configured)"
-    differing = sum(r.differences for r in results)
-    lines = [
-        f"Reconciliation with the gateway receivers: {len(results)} resources, "
-        + ("no differences" if not differing else f"{differing} differing records"),
-        "",
-    ]
+    lines = headline("Reconciliation with the gateway receivers", f"{len(results)} resources", results)
     header = (
         f"{'receiver':<22}{'resource':<24}{'holds':>8}{'deleted':>9}{'ledger':>8}{'curated':>9}"
         f"{'refused':>9}{'differ':>8}"

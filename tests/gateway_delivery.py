@@ -76,21 +76,32 @@ def stored_answers(store: Path) -> int:
 
 
 def expected(curated_url: str, resource_name: str, receiver: str) -> dict[str, tuple[int, str, str]]:
-    """record id → (seq, op, digest) a receiver must hold: every curated record's latest version.
+    """record id → (seq, "live", digest) a receiver must hold: every live curated record's latest version.
 
-    The op is D for a delete and otherwise I or U (both upserts), compared as "not D".
+    Records the receiver refused (E1001: its checks are stricter than curation's, e.g. on 2015 pilot USCCs)
+    are left out: they wait in quarantine for a corrected version.
     """
     resource = default_catalog().resource(resource_name)
     engine = sa.create_engine(curated_url)
+    led = state.ledger
     try:
         with engine.connect() as conn:
             rows = list(conn.execute(sa.select(state.curated(resource))))
+            refused = set(
+                conn.execute(
+                    sa.select(led.c.record_id).where(
+                        led.c.receiver == receiver,
+                        led.c.resource == resource.name,
+                        led.c.outcome == state.REFUSED,
+                    )
+                ).scalars()
+            )
     finally:
         engine.dispose()
     out = {}
     for row in rows:
         record = push_record(resource, receiver, CuratedRecord.from_row(resource, row))
-        if not row.sdx_deleted:
+        if not row.sdx_deleted and row.record_id not in refused:
             out[row.record_id] = (record["seq"], "live", record["digest"])
     return out
 

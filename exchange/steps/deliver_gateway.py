@@ -204,7 +204,8 @@ def _quarantine(
 ) -> dict[str, int]:
     """Open a quarantine row per refused record (the receiver's code and words), resolve accepted ones."""
     rows = {r.record_id: r for r in batch.rows}
-    division_item = str(resource.receivers.get("bigdata_centre", {}).get("division_item", "xzqhdm"))
+    # The district whose clerks fix the record: the resource's division item, where it has one.
+    division_item = next((item.name for item in resource.items if item.type == "division"), "")
     where = RECEIVER_NAMES.get(receiver, receiver)
     refusals = [r for r in outcome.rejected if r.record_id in rows]
     issues = [REFUSAL_ISSUES.get(r.code, "gateway.invalid") for r in refusals]
@@ -212,7 +213,9 @@ def _quarantine(
         {
             "record_id": [r.record_id for r in refusals],
             "source_key": [rows[r.record_id].sdx_source_key or r.record_id for r in refusals],
-            "division": [getattr(rows[r.record_id], division_item, None) for r in refusals],
+            "division": [
+                getattr(rows[r.record_id], division_item, None) if division_item else None for r in refusals
+            ],
             "item": "",
             "issue": issues,
             "value": None,

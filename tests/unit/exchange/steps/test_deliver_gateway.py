@@ -124,6 +124,7 @@ def test_a_refused_record_is_quarantined_in_clerks_words_and_not_sent_again(gate
             sa.select(q).where(q.c.record_id == row.record_id, q.c.issue.like("gateway.%"))
         )
     assert opened.issue == "gateway.invalid" and opened.resolved_at is None
+    assert opened.division == row.division_code, "the district whose clerks fix it"
     assert "政务服务网" in opened.message and "E1001" in opened.message
     assert wrong not in opened.message, "the receiver's words are masked"
     assert deliver_resource(_ctx("run-3"), "cases", "service_network")["sent"] == 0, (
