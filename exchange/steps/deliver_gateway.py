@@ -56,10 +56,6 @@ GATEWAY_ISSUES = tuple(REFUSAL_ISSUES.values())
 _NEW, _HELD = "i", "h"
 
 
-class ConnectionMissing(LookupError):
-    """The receiver's Airflow connection is not configured: nothing can be sent to it."""
-
-
 @dataclass(frozen=True)
 class _Batch:
     request_id: str
