@@ -6,7 +6,14 @@ import pendulum
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
 from exchange.alerts import RunAlertNotifier, nightly_deadline
-from exchange.orchestration import DEFAULT_ARGS, RUN_MODES, TIMEZONE, curated_asset_uris
+from exchange.orchestration import (
+    DEFAULT_ARGS,
+    GATEWAY_RECEIVERS,
+    RECEIVERS,
+    RUN_MODES,
+    TIMEZONE,
+    curated_asset_uris,
+)
 
 
 # Each task hands its work to exchange.tasks; the DAG below only wires them together.
@@ -58,12 +65,13 @@ def curate(resource: str) -> dict:
     return tasks.curate(get_current_context(), resource)
 
 
-@task(map_index_template="{{ task.op_kwargs['resource'] }}")
-def deliver(resource: str) -> dict:
-    """Deliver one resource's new versions to the big-data centre."""
+# Runs once every planned resource is curated, also when one of them failed or was held back.
+@task(trigger_rule="all_done", map_index_template="{{ task.op_kwargs['resource'] }}")
+def deliver(resource: str, receiver: str) -> dict:
+    """Deliver one resource's new versions to one receiver."""
     from exchange import tasks
 
-    return tasks.deliver(get_current_context(), resource)
+    return tasks.deliver(get_current_context(), resource, receiver)
 
 
 @task(trigger_rule="all_done")
@@ -128,21 +136,30 @@ def nightly_sync() -> None:
         >> standardize.override(task_id="standardize_master").expand(resource=masters)
         >> master_curated
     )
-    master_delivered = deliver.override(task_id="deliver_master").expand(resource=masters)
-    master_curated >> master_delivered
     extracted = extract.expand(entry=resources_of.override(task_id="sources")(plan, "sources"))
     standardized = standardize.override(trigger_rule="none_failed").expand(resource=names)
     master_curated >> standardized
     curated = curate.expand(resource=names)
-    delivered = deliver.expand(resource=names)
     # Derived resources are built from curated ones, then checked and curated like every other.
     built = derive.expand(resource=derived)
     built_standardized = standardize.override(task_id="standardize_derived").expand(resource=derived)
     built_curated = curate.override(task_id="curate_derived").expand(resource=derived)
     planned = resources_of.override(task_id="planned")(plan, "planned")
-    extracted >> standardized >> curated >> delivered
+    extracted >> standardized >> curated
     curated >> built >> built_standardized >> built_curated
-    [master_delivered, delivered, built_curated] >> reconcile(planned) >> finish(planned) >> report()
+    # One mapped task per receiver over the planned resources shared with it. A gateway receiver's run in the
+    # pool of its name (docs/operations.md, Pools), so that all workers together keep to its granted rate.
+    delivered = [
+        deliver.override(
+            task_id=f"deliver_{receiver}", **({"pool": receiver} if receiver in GATEWAY_RECEIVERS else {})
+        )
+        .partial(receiver=receiver)
+        .expand(resource=resources_of.override(task_id=f"to_{receiver}")(plan, f"to_{receiver}"))
+        for receiver in RECEIVERS
+    ]
+    for deliveries in delivered:
+        [master_curated, curated, built_curated] >> deliveries
+    delivered >> reconcile(planned) >> finish(planned) >> report()
 
 
 nightly_sync()

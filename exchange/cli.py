@@ -25,6 +25,7 @@ def _run(args: argparse.Namespace) -> int:
     from exchange.context import RunContext, shanghai_now
     from exchange.pipeline import run_pipeline
     from exchange.reconcile import load_reconciliation
+    from exchange.reconcile_gateway import load_gateway_reconciliation
     from exchange.summary import format_summary
 
     logical = dt.date.fromisoformat(args.logical_date) if args.logical_date else shanghai_now().date()
@@ -33,7 +34,15 @@ def _run(args: argparse.Namespace) -> int:
         RunContext(run_id=run_id, logical_date=logical, mode=args.mode, since=args.since, until=args.until),
         args.resources or None,
     )
-    print(format_summary(run_id, stats, load_reconciliation(CuratedDatabaseHook().get_conn(), run_id)))
+    engine = CuratedDatabaseHook().get_conn()
+    print(
+        format_summary(
+            run_id,
+            stats,
+            load_reconciliation(engine, run_id),
+            load_gateway_reconciliation(engine, run_id),
+        )
+    )
     held = state.held_resources(stats)
     if held:
         print(
@@ -48,6 +57,7 @@ def _summary(args: argparse.Namespace) -> int:
     from connectors.curated.hook import CuratedDatabaseHook
     from exchange import state
     from exchange.reconcile import load_reconciliation
+    from exchange.reconcile_gateway import load_gateway_reconciliation
     from exchange.summary import format_summary
 
     engine = CuratedDatabaseHook().get_conn()
@@ -55,7 +65,9 @@ def _summary(args: argparse.Namespace) -> int:
     if run_id is None:
         print("no run recorded in the curated database yet", file=sys.stderr)
         return 1
-    print(format_summary(run_id, state.step_stats(engine, run_id), load_reconciliation(engine, run_id)))
+    stats = state.step_stats(engine, run_id)
+    gateway = load_gateway_reconciliation(engine, run_id)
+    print(format_summary(run_id, stats, load_reconciliation(engine, run_id), gateway))
     return 0
 
 

@@ -1,4 +1,4 @@
-"""`sdx reconcile bigdata_centre` and `sdx sandbox exchange-agent`: what the centre holds, and its stand-in."""
+"""`sdx reconcile RECEIVER` and `sdx sandbox exchange-agent`: what the centre holds, and its stand-in."""
 
 from __future__ import annotations
 
@@ -19,6 +19,16 @@ def _reconcile(args: argparse.Namespace) -> int:
         print("no run recorded in the curated database yet: the result is kept per run", file=sys.stderr)
         return 1
     ctx = RunContext(run_id=run_id, logical_date=shanghai_now().date())
+    if args.receiver != "bigdata_centre":
+        from exchange.reconcile_gateway import format_gateway_reconciliation, reconcile_gateway
+        from exchange.steps.deliver_gateway import is_configured
+
+        if not is_configured(args.receiver):
+            print(f"connection {args.receiver} is not configured", file=sys.stderr)
+            return 1
+        found = reconcile_gateway(ctx, args.receiver, args.resources or None)
+        print(format_gateway_reconciliation(found))
+        return 1 if any(r.differences for r in found) else 0
     results = reconcile(ctx, args.resources or None)
     print(format_reconciliation(results))
     return 1 if any(r.differences for r in results) else 0
@@ -53,7 +63,11 @@ def add_reconcile_command(sub: argparse._SubParsersAction[argparse.ArgumentParse
     rec = sub.add_parser(
         "reconcile", help="compare what a receiver holds with the ledger and the curated database"
     )
-    rec.add_argument("receiver", choices=["bigdata_centre"], help="the receiver's connection id")
+    rec.add_argument(
+        "receiver",
+        choices=["bigdata_centre", "service_network", "province_supervision", "province_hazchem"],
+        help="the receiver's connection id",
+    )
     rec.add_argument("--run", help="the run the result is stored under (default: the latest)")
     rec.add_argument("--resources", nargs="*", help="catalogue resources (default: all shared with it)")
     rec.set_defaults(handler=_reconcile)

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from exchange import settings
 from exchange.context import shanghai_now
+from exchange.orchestration import GATEWAY_RECEIVERS
 
 PROJECT = Path(__file__).resolve().parents[1]
+DEMO_APP_KEY = "sdx-demo"
+ANNOUNCED = "gateway stand-in at "
 
 
 def demo_environment(home: Path) -> dict[str, str]:
@@ -36,6 +42,51 @@ def demo_environment(home: Path) -> dict[str, str]:
         # Library deprecation chatter is for the project's developers (see `make test`), not the demo's reader.
         "PYTHONWARNINGS": "ignore",
     }
+
+
+def gateway_connections(url: str, app_key: str, app_secret: str) -> dict[str, str]:
+    """AIRFLOW_CONN_* of the three gateway receivers, each on its own prefix of the stand-in at `url`."""
+    return {
+        f"AIRFLOW_CONN_{receiver.upper()}": json.dumps(
+            {"conn_type": "http", "host": f"{url}/{receiver}", "login": app_key, "password": app_secret}
+        )
+        for receiver in GATEWAY_RECEIVERS
+    }
+
+
+@contextmanager
+def gateway_stand_in(home: Path, env: dict[str, str], timeout: float = 120.0) -> Iterator[dict[str, str]]:
+    """The gateway stand-in for all three receivers, a local process on a free port, stopped afterwards.
+
+    Yields the receivers' connections. What the receivers hold is kept in `gateway.db` across demo runs,
+    beside the curated database whose ledger remembers what was sent; its log is `gateway.log`.
+    """
+    secret = secrets.token_hex(16)  # a fresh app secret per demo: the stand-in is the only one to know it
+    log_path = home / "gateway.log"
+    sdx = str(Path(sys.executable).parent / "sdx")
+    cmd = [sdx, "sandbox", "gateway", "--port", "0", "--store", str(home / "gateway.db"),
+           "--app", f"{DEMO_APP_KEY}:{secret}"]  # fmt: skip
+    with log_path.open("w", encoding="utf-8") as log:
+        process = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603 - our own
+    try:
+        deadline = time.monotonic() + timeout
+        url = ""
+        while not url:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the gateway stand-in did not start: see {log_path}")
+            time.sleep(0.2)
+            lines = log_path.read_text(encoding="utf-8").splitlines()
+            url = next(
+                (ln.removeprefix(ANNOUNCED).split()[0] for ln in lines if ln.startswith(ANNOUNCED)), ""
+            )
+        print(f"    gateway stand-in for {', '.join(GATEWAY_RECEIVERS)} at {url}", flush=True)
+        yield gateway_connections(url, DEMO_APP_KEY, secret)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def _step(title: str, cmd: list[str], env: dict[str, str]) -> None:
@@ -62,6 +113,15 @@ def run_demo(home: Path, *, scale: float, seed: int) -> int:
             env,
         )  # fmt: skip
     _step("preparing Airflow's metadata database", [str(bin_dir / "airflow"), "db", "migrate"], env)
+    print("==> starting the gateway stand-in (service network and the two provincial platforms)", flush=True)
+    with gateway_stand_in(home, env) as connections:
+        env |= connections
+        _run_night(home, env, bin_dir)
+    return 0
+
+
+def _run_night(home: Path, env: dict[str, str], bin_dir: Path) -> None:
+    """The night, the centre's agent and reconciliation, the summary and report, with the stand-in running."""
     logical = shanghai_now().date().isoformat()
     _step(
         f"running nightly_sync for {logical} (airflow dags test)",
@@ -94,8 +154,8 @@ def run_demo(home: Path, *, scale: float, seed: int) -> int:
         ("legacy_truth.parquet", "what each generated quirk should standardize to"),
         ("curated.db", "the curated database: cur_* tables, sdx_quarantine, sdx_ledger, runs"),
         ("exchange.db", "the big-data centre's exchange database: ex_* tables and ex_tsrz"),
+        ("gateway.db", "the gateway stand-in's store: what the three gateway receivers hold"),
         ("staging", "each run's batches between steps"),
         ("airflow", "Airflow's home: metadata database and task logs"),
     ]:
         print(f"  {home / name}  {what}")
-    return 0

@@ -27,6 +27,13 @@ DELIVERY_POINTS = (
     DELIVER_AFTER_LEDGER_COMMIT,
 )
 
+# Delivery to a gateway receiver, batch by batch (exchange/steps/deliver_gateway.py): the ledger records
+# the versions with the batch's request id, the receiver takes the batch, the ledger confirms its answer.
+GATEWAY_AFTER_LEDGER_INTENT = "gateway_after_ledger_intent"
+GATEWAY_AFTER_PUSH = "gateway_after_push"  # the receiver holds the batch, the ledger does not know yet
+GATEWAY_AFTER_LEDGER_COMMIT = "gateway_after_ledger_commit"
+GATEWAY_POINTS = (GATEWAY_AFTER_LEDGER_INTENT, GATEWAY_AFTER_PUSH, GATEWAY_AFTER_LEDGER_COMMIT)
+
 _passes: collections.Counter[str] = collections.Counter()
 
 

@@ -28,7 +28,8 @@ ISSUE = "receiver.refused"
 CENTRE = "市大数据中心"
 
 
-def _source_table(resource: Resource) -> str:
+def source_table(resource: Resource) -> str:
+    """The legacy table a resource's quarantine rows name (the resource itself when derived)."""
     try:
         return manifest_for(resource.name).primary.table
     except ManifestError:  # a derived resource has no legacy table of its own
@@ -92,7 +93,7 @@ def collect_feedback(
         )
         seen = sorted({r.record_id for r, _ in current} | set(_open_refusal_ids(conn, resource)))
         counts = record_quarantine(
-            conn, state.quarantine, resource, source_table=_source_table(resource), errors=errors,
+            conn, state.quarantine, resource, source_table=source_table(resource), errors=errors,
             seen_record_ids=seen, run_id=ctx.run_id, now=now, issues=[ISSUE],
         )  # fmt: skip
         led = state.ledger

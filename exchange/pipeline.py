@@ -8,9 +8,9 @@ from typing import Any
 from exchange import state
 from exchange.context import RunContext, shanghai_now
 from exchange.reconcile import reconcile
+from exchange.reconcile_gateway import reconcile_gateways
 from exchange.steps.curate import curate_resource
-from exchange.steps.deliver_exchange_db import RECEIVER as BIGDATA_CENTRE
-from exchange.steps.deliver_exchange_db import deliver_resource
+from exchange.steps.deliver import deliver, receivers_of
 from exchange.steps.derive import derive_resource
 from exchange.steps.extract import extract_source
 from exchange.steps.standardize import standardize_resource
@@ -67,9 +67,11 @@ def run_pipeline(ctx: RunContext, resources: list[str] | None = None) -> dict[st
             for name in names:
                 standardize_resource(ctx, name)
                 curate_resource(ctx, name)
-                if BIGDATA_CENTRE in ctx.catalog.resource(name).receivers:
-                    deliver_resource(ctx, name)
-        reconcile(ctx, [name for names in planned.values() for name in names])
+                for receiver in receivers_of(ctx.catalog, name):
+                    deliver(ctx, name, receiver)
+        everything = [name for names in planned.values() for name in names]
+        reconcile(ctx, everything)
+        reconcile_gateways(ctx, everything)
         stats = state.step_stats(ctx.curated.get_conn(), ctx.run_id)
         status = "held" if state.held_resources(stats) else "success"
     finally:

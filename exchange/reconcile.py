@@ -10,8 +10,9 @@ kept in the curated database (sdx_reconciliation, sdx_reconciliation_diff) and s
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -139,26 +140,33 @@ def reconcile_resource(
     )
 
 
-def _store(conn: sa.Connection, run_id: str, results: list[TableReconciliation]) -> None:
+# The columns of sdx_reconciliation a result fills (run_id, receiver and checked_at come from the caller).
+STORED = (
+    "resource", "table_name", "receiver_live", "receiver_deleted", "receiver_digest", "ledger_live",
+    "ledger_digest", "curated_live", "curated_digest", "waiting", "taken", "refused", "differences",
+)  # fmt: skip
+
+
+def store_reconciliation(
+    conn: sa.Connection, run_id: str, receiver: str, results: Sequence[TableReconciliation]
+) -> None:
+    """Keep a run's results with one receiver, replacing earlier ones of the same resources."""
     rec, diff = state.reconciliation, state.reconciliation_differences
     names = [r.resource for r in results]
     for table in (rec, diff):
         conn.execute(
             table.delete().where(
-                table.c.run_id == run_id, table.c.receiver == RECEIVER, table.c.resource.in_(names)
+                table.c.run_id == run_id, table.c.receiver == receiver, table.c.resource.in_(names)
             )
         )
     now = shanghai_now()
     conn.execute(
         rec.insert(),
-        [
-            {"run_id": run_id, "receiver": RECEIVER, "checked_at": now}
-            | {k: v for k, v in r.__dict__.items() if k != "listed"}
-            for r in results
-        ],
-    )
+        [{"run_id": run_id, "receiver": receiver, "checked_at": now} | {k: getattr(r, k) for k in STORED}
+         for r in results],
+    )  # fmt: skip
     rows = [
-        {"run_id": run_id, "receiver": RECEIVER, "resource": r.resource, **d.__dict__}
+        {"run_id": run_id, "receiver": receiver, "resource": r.resource, **d.__dict__}
         for r in results
         for d in r.listed
     ]
@@ -191,7 +199,7 @@ def reconcile(
         results.append(reconcile_resource(ctx, resource, exchange))
     if results:
         with engine.begin() as conn:
-            _store(conn, ctx.run_id, results)
+            store_reconciliation(conn, ctx.run_id, RECEIVER, results)
     differing = sum(r.differences for r in results)
     (log.error if differing else log.info)(
         "reconcile %s: %d tables, %d differing records", RECEIVER, len(results), differing
@@ -201,27 +209,35 @@ def reconcile(
 
 def load_reconciliation(engine: sa.Engine, run_id: str) -> list[TableReconciliation]:
     """A run's stored reconciliation with the centre (differences counted, not listed)."""
+    return [
+        TableReconciliation(**{k: getattr(row, k) for k in STORED}) for row in stored_rows(engine, run_id)
+    ]
+
+
+def stored_rows(engine: sa.Engine, run_id: str, receivers: Sequence[str] = (RECEIVER,)) -> list[sa.Row]:
+    """A run's sdx_reconciliation rows of the receivers, by receiver and resource."""
     rec = state.reconciliation
     if not sa.inspect(engine).has_table(rec.name):
         return []
     with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(rec).where(rec.c.run_id == run_id, rec.c.receiver == RECEIVER).order_by(rec.c.resource)
-        )
-        fields = set(TableReconciliation.__dataclass_fields__) - {"listed"}
-        return [TableReconciliation(**{k: v for k, v in row._mapping.items() if k in fields}) for row in rows]
+        stmt = sa.select(rec).where(rec.c.run_id == run_id, rec.c.receiver.in_(list(receivers)))
+        return list(conn.execute(stmt.order_by(rec.c.receiver, rec.c.resource)))
+
+
+def headline(title: str, checked: str, results: Sequence[Any]) -> list[str]:
+    """The first lines of a reconciliation table: what was checked and how many records differ."""
+    differing = sum(r.differences for r in results)
+    return [
+        f"{title}: {checked}, " + (f"{differing} differing records" if differing else "no differences"),
+        "",
+    ]
 
 
 def format_reconciliation(results: list[TableReconciliation]) -> str:
     """A plain-text table: per resource, centre against ledger and curated, statuses, differences."""
     if not results:
         return f"Reconciliation with {RECEIVER}: not run"
-    differing = sum(r.differences for r in results)
-    lines = [
-        f"Reconciliation with {RECEIVER}: {len(results)} tables, "
-        + ("no differences" if not differing else f"{differing} differing records"),
-        "",
-    ]
+    lines = headline(f"Reconciliation with {RECEIVER}", f"{len(results)} tables", results)
     header = (
         f"{'resource':<16}{'centre':>8}{'ledger':>8}{'curated':>9}  digests   "
         f"{'waiting':>8}{'taken':>8}{'refused':>8}{'differ':>8}"

@@ -57,9 +57,11 @@ def _curate(args: argparse.Namespace) -> int:
 
 
 def _deliver(args: argparse.Namespace) -> int:
-    from exchange.steps.deliver_exchange_db import deliver_resource
+    from exchange.steps.deliver import deliver, receivers_of
 
-    return _print(deliver_resource(_context(args), args.resource))
+    ctx = _context(args)
+    receivers = [args.receiver] if args.receiver else receivers_of(ctx.catalog, args.resource)
+    return _print({receiver: deliver(ctx, args.resource, receiver) for receiver in receivers})
 
 
 def add_step_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -80,8 +82,10 @@ def add_step_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     for name, handler, text in (
         ("standardize", _standardize, "standardize and validate one resource of the run"),
         ("curate", _curate, "load one resource of the run into the curated database"),
-        ("deliver", _deliver, "deliver one resource to the big-data centre's exchange database"),
+        ("deliver", _deliver, "deliver one resource to its receivers (or the one given)"),
     ):
         step = sub.add_parser(name, parents=[run], help=text)
         step.add_argument("--resource", required=True, help="a catalogue resource, e.g. permit_0101")
+        if name == "deliver":
+            step.add_argument("--receiver", help="one receiver's connection id (default: every receiver)")
         step.set_defaults(handler=handler)

@@ -9,6 +9,7 @@ from quality.issues import issue_kind
 
 if TYPE_CHECKING:
     from exchange.reconcile import TableReconciliation
+    from exchange.reconcile_gateway import GatewayReconciliation
 
 
 def summary_rows(stats: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -25,8 +26,11 @@ def summary_rows(stats: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, 
                 "reasons": std.get("quarantined_by_issue", {}),
                 "curated": {k: cur.get(k, 0) for k in ("inserted", "updated", "deleted", "unchanged")},
                 "held": cur.get("reasons") if cur.get("held") else None,
+                # A receiver without a configured connection is skipped, which is not the same as nothing new.
                 "delivered": {
-                    r: v.get("inserted", 0) + v.get("updated", 0) + v.get("deleted", 0)
+                    r: "skipped"
+                    if v.get("skipped")
+                    else v.get("inserted", 0) + v.get("updated", 0) + v.get("deleted", 0)
                     for r, v in delivered.items()
                 },
             }
@@ -38,8 +42,9 @@ def format_summary(
     run_id: str,
     stats: dict[str, dict[str, dict[str, Any]]],
     reconciliation: Sequence[TableReconciliation] = (),
+    gateway: Sequence[GatewayReconciliation] = (),
 ) -> str:
-    """A plain-text table of `summary_rows`, quarantine reasons spelled out, and the run's reconciliation."""
+    """A plain-text table of `summary_rows`, quarantine reasons spelled out, and the run's reconciliations."""
     lines = [f"Run {run_id}", ""]
     # As wide as the longest resource name (integrity_declarations), so the columns stay aligned.
     width = max([16, *(len(name) + 1 for name in stats)])
@@ -60,4 +65,8 @@ def format_summary(
         from exchange.reconcile import format_reconciliation
 
         lines += ["", format_reconciliation(list(reconciliation))]
+    if gateway:
+        from exchange.reconcile_gateway import format_gateway_reconciliation
+
+        lines += ["", format_gateway_reconciliation(list(gateway))]
     return "\n".join(lines)

@@ -58,6 +58,8 @@ def plan_entries(airflow_context: Mapping[str, Any]) -> dict[str, list[Any]]:
     The master sources (`master_sources`, `master_resources`: the enterprise master) are apart from the
     other legacy sources, whose records resolve old codes by what the master has curated.
     """
+    from catalog import default_catalog
+    from exchange.orchestration import RECEIVERS
     from schemas.derived import derivations
     from schemas.manifest import master_sources
 
@@ -68,9 +70,11 @@ def plan_entries(airflow_context: Mapping[str, Any]) -> dict[str, list[Any]]:
     derived = [name for s, names in plan.items() if s in derivations() for name in names]
     master_resources = [name for entry in masters for name in entry["resources"]]
     resources = [name for entry in sources for name in entry["resources"]]
+    planned = master_resources + resources + derived
+    catalog = default_catalog()
+    deliveries = {f"to_{r}": [n for n in planned if r in catalog.resource(n).receivers] for r in RECEIVERS}
     return {"master_sources": masters, "master_resources": master_resources, "sources": sources,
-            "resources": resources, "derived": derived,
-            "planned": master_resources + resources + derived}  # fmt: skip
+            "resources": resources, "derived": derived, "planned": planned, **deliveries}  # fmt: skip
 
 
 def derive(airflow_context: Mapping[str, Any], resource: str) -> dict[str, Any]:
@@ -95,26 +99,37 @@ def curate(airflow_context: Mapping[str, Any], resource: str) -> dict[str, Any]:
     return curate_resource(context_for(airflow_context), resource)
 
 
-def deliver(airflow_context: Mapping[str, Any], resource: str) -> dict[str, Any]:
-    """Deliver one resource to the big-data centre's exchange database."""
-    from exchange.steps.deliver_exchange_db import deliver_resource
+def deliver(airflow_context: Mapping[str, Any], resource: str, receiver: str) -> dict[str, Any]:
+    """Deliver one resource to one receiver (skipped, with the reason, when its connection is missing)."""
+    from exchange.steps.deliver import deliver as deliver_step
 
-    return deliver_resource(context_for(airflow_context), resource)
+    return deliver_step(context_for(airflow_context), resource, receiver)
 
 
 def reconcile(airflow_context: Mapping[str, Any], planned: list[str]) -> dict[str, Any]:
-    """Reconcile the big-data centre with the ledger and the curated database; fail on any difference."""
+    """Reconcile every receiver with the ledger (and the curated database); fail on any difference.
+
+    Gateway receivers whose connection is not configured are left out (their deliveries were skipped).
+    """
     from exchange.reconcile import format_reconciliation
     from exchange.reconcile import reconcile as reconcile_centre
+    from exchange.reconcile_gateway import format_gateway_reconciliation, reconcile_gateways
 
-    results = reconcile_centre(context_for(airflow_context), planned)
-    text = format_reconciliation(results)
-    log.info("%s", text)
-    differing = {r.resource: r.differences for r in results if r.differences}
+    ctx = context_for(airflow_context)
+    results = reconcile_centre(ctx, planned)
+    gateway = reconcile_gateways(ctx, planned)
+    log.info("%s", format_reconciliation(results))
+    if gateway:
+        log.info("%s", format_gateway_reconciliation(gateway))
+    differing = {f"bigdata_centre/{r.resource}": r.differences for r in results if r.differences}
+    differing |= {f"{r.receiver}/{r.resource}": r.differences for r in gateway if r.differences}
     if differing:
-        # Failing here is the alert; finish and the report still run and show the differing records.
-        raise RuntimeError(f"reconciliation with the big-data centre found differences: {differing}")
-    return {r.resource: {"centre": r.receiver_live, "refused": r.refused} for r in results}
+        # Failing here is the alert; finish and the report still run and show the differing records. The
+        # gateway records found missing are already marked in the ledger: the next delivery resends them.
+        raise RuntimeError(f"reconciliation found differences: {differing}")
+    return {r.resource: {"centre": r.receiver_live, "refused": r.refused} for r in results} | {
+        f"{r.receiver}/{r.resource}": {"holds": r.receiver_live, "refused": r.refused} for r in gateway
+    }
 
 
 def finish(airflow_context: Mapping[str, Any], planned: list[str]) -> str:
@@ -122,6 +137,7 @@ def finish(airflow_context: Mapping[str, Any], planned: list[str]) -> str:
     from exchange import state
     from exchange.context import shanghai_now
     from exchange.reconcile import load_reconciliation
+    from exchange.reconcile_gateway import load_gateway_reconciliation
     from exchange.summary import format_summary
 
     ctx = context_for(airflow_context)
@@ -131,7 +147,12 @@ def finish(airflow_context: Mapping[str, Any], planned: list[str]) -> str:
     held = state.held_resources(stats)
     status = "failed" if unfinished else "held" if held else "success"
     state.finish_run(engine, ctx.run_id, status, shanghai_now())
-    text = format_summary(ctx.run_id, stats, load_reconciliation(engine, ctx.run_id))
+    text = format_summary(
+        ctx.run_id,
+        stats,
+        load_reconciliation(engine, ctx.run_id),
+        load_gateway_reconciliation(engine, ctx.run_id),
+    )
     log.info("run summary\n%s", text)
     if unfinished:
         raise RuntimeError(f"run {ctx.run_id} did not finish: {', '.join(unfinished)}")

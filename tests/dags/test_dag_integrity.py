@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy
 
+from exchange.orchestration import GATEWAY_RECEIVERS, RECEIVERS
+
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 DAG_FILES = sorted(p for p in DAGS.glob("*.py") if not p.name.startswith("_"))
 
@@ -112,7 +114,6 @@ def test_nightly_sync_structure():
         "curate_derived",
         "standardize",
         "curate",
-        "deliver",
         "reconcile",
         "finish",
         "report",
@@ -121,22 +122,27 @@ def test_nightly_sync_structure():
         "extract_master",
         "standardize_master",
         "curate_master",
-        "deliver_master",
+        *(f"{step}_{receiver}" for receiver in RECEIVERS for step in ("to", "deliver")),
     }
     # The enterprise master is curated before the other resources resolve old codes by it.
     assert "curate_master" in dag.task_dict["standardize"].upstream_task_ids
     assert "standardize_master" in dag.task_dict["curate_master"].upstream_task_ids
     assert "extract_master" in dag.task_dict["standardize_master"].upstream_task_ids
     assert dag.task_dict["standardize"].trigger_rule == "none_failed"
-    assert "deliver_master" in dag.task_dict["reconcile"].upstream_task_ids
     assert "standardize" in dag.task_dict["curate"].upstream_task_ids
-    assert dag.task_dict["deliver"].downstream_task_ids == {"reconcile"}
+    # One mapped deliver task per receiver, once every curation is done; a gateway receiver's in its pool.
+    for receiver in RECEIVERS:
+        deliver = dag.task_dict[f"deliver_{receiver}"]
+        assert {"curate", "curate_master", "curate_derived", f"to_{receiver}"} <= deliver.upstream_task_ids
+        assert deliver.downstream_task_ids == {"reconcile"}
+        assert deliver.trigger_rule == "all_done"
+        assert deliver.pool == (receiver if receiver in GATEWAY_RECEIVERS else "default_pool")
     assert dag.task_dict["reconcile"].downstream_task_ids == {"finish"}
     assert dag.task_dict["reconcile"].trigger_rule == "all_done", "a failed delivery is reconciled too"
     assert dag.task_dict["finish"].downstream_task_ids == {"report"}
     # Derived resources are built from curated ones, and are finished like the others.
     assert "curate" in dag.task_dict["derive"].upstream_task_ids
-    assert "curate_derived" in dag.task_dict["reconcile"].upstream_task_ids  # and so before finish
+    assert "curate_derived" in dag.task_dict["deliver_service_network"].upstream_task_ids  # delivered too
 
 
 def test_dag_files_hold_no_sql_or_http():

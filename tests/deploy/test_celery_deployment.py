@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from pipeline_checks import scalar
 
 from catalog import default_catalog
+from exchange.orchestration import GATEWAY_RECEIVERS
 from sandbox.legacy import generate_legacy
 from schemas.tables import exchange_table_name
 
@@ -180,6 +181,8 @@ def test_nightly_sync_runs_on_a_celery_deployment(tmp_path, metadata_url, second
     )  # fmt: skip
     stack = Stack(home, env, port)
     stack.airflow("db", "migrate")
+    for receiver in GATEWAY_RECEIVERS:  # the scheduler never schedules a task of a missing pool
+        stack.airflow("pools", "set", receiver, "1", f"gateway receiver {receiver}")
     api = f"http://127.0.0.1:{port}"
     stack.start()
     try:
