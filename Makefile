@@ -19,6 +19,8 @@ help:  ## List the targets
 $(VENV)/.installed: setup.cfg pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing into $(VENV) (first time: about 3 minutes)…"
+	@# The venv module bundles old pip and setuptools, which .ci/advisories.yaml lists as affected.
+	@set -o pipefail; $(BIN)/pip install -q -U "pip>=23.3" "setuptools>=65.5.1" $(PIP_QUIET)
 	@set -o pipefail; $(BIN)/pip install -q -e '.[dev]' $(PIP_QUIET)
 	@$(BIN)/python -c "import airflow.sdk, exchange.cli"
 	@touch $@

@@ -13,6 +13,22 @@ import signal
 
 CRASH_ENV = "SDX_CRASH_AT"
 
+# The steps before delivery (exchange/steps/): each writes its own staging files, and curate loads the
+# curated database, quarantine, snapshot hashes and watermark in one transaction; a kill anywhere here is
+# repaired by simply running again.
+EXTRACT_MID_SOURCE = "extract_mid_source"  # a batch staged, the source not finished
+EXTRACT_AFTER_STAGING = "after_extract"  # staging files in place, the extract summary not yet written
+AFTER_STANDARDIZE = "after_standardize"  # valid/findings and summary written, curate not begun
+CURATE_BEFORE_COMMIT = "curate_before_commit"  # everything written inside curate's transaction
+CURATE_AFTER_COMMIT = "curate_after_commit"  # curated and committed, the ledger not yet touched
+STEP_POINTS = (
+    EXTRACT_MID_SOURCE,
+    EXTRACT_AFTER_STAGING,
+    AFTER_STANDARDIZE,
+    CURATE_BEFORE_COMMIT,
+    CURATE_AFTER_COMMIT,
+)
+
 # Delivery to the exchange database, batch by batch (exchange/steps/deliver_exchange_db.py):
 # the ledger records the versions it is about to send, the exchange database writes the batch in one
 # transaction, the ledger confirms them. A kill at any of these leaves a state the next run repairs.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources as importlib_resources
@@ -159,6 +160,11 @@ class ManifestError(CatalogError):
 
 
 MATCH_KINDS = ("unique",)
+# Legacy table and column names as databases write them unquoted (Oracle adds $ and #), a table optionally
+# under its schema. SQLAlchemy quotes whatever it is given; refusing anything else keeps a manifest's names
+# from ever carrying SQL.
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$#]*")
+QUALIFIED = re.compile(rf"(?:{IDENTIFIER.pattern}\.)?{IDENTIFIER.pattern}")
 # Record ids are VARCHAR(64) in the curated and exchange databases; legacy keys are VARCHAR(32).
 RECORD_ID_PREFIX_MAX = 8
 
@@ -166,6 +172,7 @@ RECORD_ID_PREFIX_MAX = 8
 def _table(path: Path, alias: str, raw: dict[str, Any]) -> SourceTable:
     if "table" not in raw or "columns" not in raw:
         raise ManifestError(f"{path}: tables.{alias} needs 'table' and 'columns'")
+    _check_identifiers(path, alias, raw)
     match = raw.get("match")
     if match is not None and match not in MATCH_KINDS:
         raise ManifestError(f"{path}: tables.{alias}.match is {match!r}, not one of {', '.join(MATCH_KINDS)}")
@@ -179,6 +186,18 @@ def _table(path: Path, alias: str, raw: dict[str, Any]) -> SourceTable:
         presence=raw.get("presence"),
         unique_match=match == "unique",
     )
+
+
+def _check_identifiers(path: Path, alias: str, raw: dict[str, Any]) -> None:
+    names = [("table", raw["table"], QUALIFIED)]
+    names += [("columns", c, IDENTIFIER) for c in raw["columns"]]
+    names += [("join", c, IDENTIFIER) for c in (raw.get("join") or {})]
+    names += [("join", ref, QUALIFIED) for ref in (raw.get("join") or {}).values()]
+    names += [(k, raw[k], IDENTIFIER) for k in ("change_column",) if raw.get(k)]
+    names += [("soft_delete.column", (raw.get("soft_delete") or {}).get("column"), IDENTIFIER)]
+    for where, name, pattern in names:
+        if name is not None and not pattern.fullmatch(str(name)):
+            raise ManifestError(f"{path}: tables.{alias}.{where}: {name!r} is not a plain SQL identifier")
 
 
 def _items(data: dict[str, Any]) -> dict[str, ItemSource]:

@@ -92,7 +92,9 @@ class ExchangeDatabaseHook(SqlAlchemyHook):
         # HJ_XH must follow commit order, so batches of one table are written one at a time. SQLite's
         # BEGIN IMMEDIATE (see connectors.sql.engine) already serializes writers.
         if conn.dialect.name == "postgresql":
-            conn.execute(sa.text(f"LOCK TABLE {table.name} IN SHARE ROW EXCLUSIVE MODE"))
+            # LOCK TABLE takes no bound parameter: the catalogue's table name, quoted by the dialect.
+            name = conn.dialect.identifier_preparer.format_table(table)
+            conn.execute(sa.text(f"LOCK TABLE {name} IN SHARE ROW EXCLUSIVE MODE"))
         elif conn.dialect.name == "mysql":
             conn.execute(sa.select(sa.func.max(table.c.hj_xh)).with_for_update())
 

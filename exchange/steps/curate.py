@@ -13,9 +13,8 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from catalog import Resource
-from exchange import settings, staging, state
+from exchange import faults, settings, staging, state
 from exchange.context import RunContext, shanghai_now
-from exchange.faults import crash_point
 from exchange.steps import merge
 from quality.quarantine import record_quarantine, resolve_vanished
 from schemas.canonical import record_digest
@@ -216,6 +215,7 @@ def curate_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
         state.record_step(conn, ctx.run_id, resource_name, "curate", stats, now)
         state.record_step(conn, ctx.run_id, resource_name, "standardize", standardized, now)
         state.record_step(conn, ctx.run_id, resource_name, "extract", extract, now)
-        crash_point("curate_before_commit")
+        faults.crash_point(faults.CURATE_BEFORE_COMMIT)
+    faults.crash_point(faults.CURATE_AFTER_COMMIT)
     log.info("curate %s: %s", resource_name, stats)
     return stats

@@ -25,9 +25,8 @@ from connectors.legacy.changes import (
     shared_columns,
 )
 from connectors.legacy.query import Window, build_attribute_select, build_select
-from exchange import settings, staging, state
+from exchange import faults, settings, staging, state
 from exchange.context import RunContext, shanghai_now
-from exchange.faults import crash_point
 from schemas.manifest import Manifest, manifests
 
 log = logging.getLogger(__name__)
@@ -138,6 +137,7 @@ def extract_source(ctx: RunContext, source: str, resources: list[str] | None = N
             read, passed = read + batch.num_rows, passed + rows.num_rows
             newest = _newest_change(batch, change_labels, started, newest)
             _progress(source, read, passed, clock)
+            faults.crash_point(faults.EXTRACT_MID_SOURCE)
         # Those outside the window are read by key; they do not move the watermark.
         for batch in _read_keys(ctx, manifest, manifest.partition_values(resources), sorted(recheck)):
             rows, keys = _changed_rows(ctx, manifest, resources, batch, change_labels, curated, recheck)
@@ -146,7 +146,7 @@ def extract_source(ctx: RunContext, source: str, resources: list[str] | None = N
             _progress(source, read, passed, clock)
     finally:
         staged.close()
-    crash_point("after_extract")
+    faults.crash_point(faults.EXTRACT_AFTER_STAGING)
     result = {
         "source": source, "resources": resources, "mode": ctx.mode, "since": window.since, "until": window.until,
         "rows_read": read, "rows": passed,

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from exchange import settings, staging, state
+from exchange import faults, settings, staging, state
 from exchange.context import RunContext
 from exchange.steps import merge
 from quality.records import standardize_records
@@ -120,6 +120,7 @@ def standardize_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
         log.error("quality gate holds %s back: %s", resource_name, "; ".join(gate["reasons"]))
     stats |= {"gx": gx, "gate": gate}
     staging.write_json(staging.path(ctx.run_id, resource_name, "standardize.json"), stats)
+    faults.crash_point(faults.AFTER_STANDARDIZE)
     return stats
 
 

@@ -78,3 +78,17 @@ def test_an_item_may_read_several_columns_in_order_and_a_code_list_field():
     assert cases.items["case_no"].columns == ("sq.SLBH", "sq.SQID")
     lookup = cases.items["item_code"].lookup
     assert lookup is not None and (lookup.codelist, lookup.field) == ("permit_types", "item_code")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("table", "T_XK_ZS; DROP TABLE T_XK_ZS"),
+        ("columns", ["ZSID", "ZSBH) --"]),
+        ("change_column", "GXSJ OR 1=1"),
+    ],
+)
+def test_legacy_names_must_be_plain_identifiers(tmp_path: Path, field, value):
+    path = _edited(tmp_path, "permits", lambda d: d["tables"]["zs"].update({field: value}))
+    with pytest.raises(ManifestError, match=rf"tables\.zs\.{field}: .* is not a plain SQL identifier"):
+        load_manifest(path)

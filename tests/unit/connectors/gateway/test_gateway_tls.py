@@ -73,3 +73,19 @@ def test_ca_bundle_from_the_connection_is_trusted(tls_gateway, connect, monkeypa
     ok, message = hook.test_connection()
     assert ok, message
     assert len(server.of("token")) == 1 and server.url.startswith("https://")
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{}, {"ca_bundle": False}, {"ca_bundle": ""}, {"verify": False, "ssl_verify": "false", "insecure": True}],
+)
+def test_no_connection_setting_or_empty_environment_bundle_turns_verification_off(
+    tls_gateway, connect, monkeypatch, extra
+):
+    server, _ = tls_gateway
+    # An empty CURL_CA_BUNDLE once meant "verify nothing" to requests.
+    monkeypatch.setenv("CURL_CA_BUNDLE", "")
+    hook = connect(url=server.url, retries=1, **extra)
+    ok, message = hook.test_connection()
+    assert not ok and "TLS verification failed" in message, message
+    assert server.of("token") == []
