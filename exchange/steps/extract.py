@@ -195,7 +195,9 @@ def _read(
         try:
             # The run's sources share the scans of the tables they have in common (T_QY_JBXX above all).
             shared = SharedChanges(
-                staging.run_dir(ctx.run_id) / "changes", shared_columns(manifests().values())
+                staging.run_dir(ctx.run_id) / "changes",
+                shared_columns(manifests().values()),
+                reach=_earliest_since(ctx),
             )
             keys = changed_keys(
                 ctx.legacy, manifest, partition_values, window, limit=BY_KEY_LIMIT * size, shared=shared
@@ -220,6 +222,12 @@ def _read(
     yield from ctx.legacy.read_batches(
         build_select(manifest, partition_values, window), timestamp_columns=timestamps, batch_size=size
     )
+
+
+def _earliest_since(ctx: RunContext) -> dt.datetime | None:
+    # Where the earliest window of the run's sources starts: a shared scan reaching there serves them all.
+    starts = [_window(ctx, m.resources(), m.lookback).since for m in manifests().values()]
+    return min((since for since in starts if since is not None), default=None)
 
 
 def _with_attributes(ctx: RunContext, manifest: Manifest, batch: pa.RecordBatch) -> pa.RecordBatch:
