@@ -267,10 +267,14 @@ def build_keys_changed(
 def build_attribute_select(
     manifest: Manifest, keys: list[str], bounds: tuple[str, str] | None = None
 ) -> sa.Select:
-    """The attribute rows (key, name, value) of the records `keys`, for the spellings the manifest knows.
+    """The attribute rows (key, name, value) of the records `keys` (with `bounds`: of the spellings known).
 
     `bounds` (the least and greatest of `keys` as the database orders them) lets the database drop most
-    rows by two comparisons before testing the long key list: a whole batch of records is a narrow range.
+    rows by two comparisons before testing the long key list: a whole batch of records is a narrow range,
+    whose rows are then also tested for the spellings the manifest knows. Without bounds (keys spread
+    over the table, read by key) the names are not tested: that costs a comparison on every row of the
+    table, a fifth of the scan at scale 10, where the key list alone leaves only the records' own rows
+    and `pivot_attributes` skips the names it does not know.
 
     Read per batch of records rather than pivoted in SQL: a pivot over the whole attribute table costs a
     full aggregation on every run, however few records changed, and the legacy table has no index on its
@@ -291,6 +295,7 @@ def build_attribute_select(
         table.c[attrs.name_column].label("name"),
         table.c[attrs.value_column].label("value"),
     )
-    if bounds is not None:
-        stmt = stmt.where(table.c[attrs.key] >= bounds[0], table.c[attrs.key] <= bounds[1])
+    if bounds is None:
+        return stmt.where(table.c[attrs.key].in_(keys))
+    stmt = stmt.where(table.c[attrs.key] >= bounds[0], table.c[attrs.key] <= bounds[1])
     return stmt.where(table.c[attrs.key].in_(keys), table.c[attrs.name_column].in_(spellings))
