@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine import machine  # bench/machine.py: the scripts run from this folder
+
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -150,7 +152,7 @@ def main() -> int:
         "legacy": args.legacy_url.split("://", 1)[0], "batch_size": args.batch_size or 20000, **phases,
         "incremental_over_full": round(phases["incremental"]["seconds"] / phases["full"]["seconds"], 3),
         "load_average_before": load_before, "load_average_after": [round(x, 1) for x in os.getloadavg()],
-        "work": str(work),
+        "work": str(work), "machine": machine(),
     }  # fmt: skip
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"extraction-{dt.date.today().isoformat()}-{args.label}.json"

@@ -27,6 +27,7 @@ from connectors.legacy.query import (
     build_changed_since,
     build_changed_values,
     build_keys_changed,
+    build_primary_changes,
     build_primary_keys,
     build_select,
     joins_primary_only,
@@ -58,19 +59,30 @@ class SharedChanges:
     (the run's staging folder, which all the run's tasks see, on any worker); a later source whose window
     starts no earlier takes the values changed within its own window from that file.
 
-    The scan reaches `SLACK` further back than the window asking for it, at no extra cost (the table is
-    scanned whole either way), so that sources whose windows start a little earlier share it too. A file
+    The scan reaches `SLACK` further back than the window asking for it, and back to `reach` (the
+    earliest window of the run's sources) if that is no more than `MAX_REACH` earlier, at no extra cost
+    (the table is scanned whole either way), so that sources whose windows start earlier share it too. A file
     older than `FRESH` is scanned again: the values a row gets after the file was written are missed only
     as long as a run's sources are apart in time, and the look-back of the next run (days) reads them.
     Only open-ended windows share (incremental runs); a bounded window (a backfill) scans for itself.
     """
 
     SLACK = dt.timedelta(days=1)
+    # A source whose window starts much earlier (not run for weeks) would make every scan hold its changes.
+    MAX_REACH = dt.timedelta(days=7)
     FRESH = 3600.0  # seconds
 
-    def __init__(self, folder: Path, columns: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self, folder: Path, columns: dict[str, list[str]] | None = None, reach: dt.datetime | None = None
+    ) -> None:
         self.folder = folder
         self.columns = columns or {}
+        self.reach = reach
+
+    def start(self, since: dt.datetime) -> dt.datetime:
+        """Where a scan for a window starting at `since` starts, to serve the run's other windows too."""
+        start = since - self.SLACK
+        return start if self.reach is None else min(start, max(self.reach, since - self.MAX_REACH))
 
     def values(
         self,
@@ -86,11 +98,11 @@ class SharedChanges:
             return _scan(hook, build_changed_values(table, columns, change, window), limit)
         # One scan reads every column any source asks of the table (T_QY_JBXX: QYID, and QYMC for the
         # name match), so the table is scanned once per run whichever source comes first.
-        wide = list(dict.fromkeys([*self.columns.get(table, []), *columns]))
-        target = self.folder / f"{table}.{'.'.join(wide)}.parquet"
+        wide = self._wide(table, columns)
+        target = self._target(table, wide)
         stored = self._load(target, window.since)
         if stored is None:
-            since = window.since - self.SLACK
+            since = self.start(window.since)
             try:
                 stored = _read_table(hook, build_changed_since(table, wide, change, since), limit)
             except TooManyChanges:  # a wide look is not worth holding: the window alone, not shared
@@ -102,6 +114,32 @@ class SharedChanges:
         if len(found) > limit:
             raise TooManyChanges
         return found
+
+    def wanted(self, table: str, window: Window) -> tuple[list[str], dt.datetime] | None:
+        """The columns to `keep` of `table`'s rows and from when, if none are kept yet that cover `window`.
+
+        A source scanning `table` whole anyway (its primary table) reads them in the same scan and gives
+        them to `keep`, so the sources that join `table` need not scan it again.
+        """
+        if table not in self.columns or window.since is None or window.until is not None:
+            return None
+        wide = self._wide(table, [])
+        stored = self._load(self._target(table, wide), window.since)
+        return (wide, self.start(window.since)) if stored is None else None
+
+    def keep(self, table: str, rows: pa.Table, since: dt.datetime) -> None:
+        """Keep `rows` (the `wanted` columns and `changed`, every row of `table` changed since `since`)."""
+        wide = self._wide(table, [])
+        latest = rows.column("changed")
+        rows = rows.filter(pc.greater_equal(latest, pa.scalar(since, latest.type)))
+        grouped = rows.group_by(wide, use_threads=False).aggregate([("changed", "max")])
+        self._store(self._target(table, wide), grouped.rename_columns([*wide, "changed"]), since)
+
+    def _wide(self, table: str, columns: list[str]) -> list[str]:
+        return list(dict.fromkeys([*self.columns.get(table, []), *columns]))
+
+    def _target(self, table: str, wide: list[str]) -> Path:
+        return self.folder / f"{table}.{'.'.join(wide)}.parquet"
 
     @staticmethod
     def _load(target: Path, since: dt.datetime) -> pa.Table | None:
@@ -154,6 +192,7 @@ def _scan(hook: LegacySupervisionHook, stmt: sa.Select, limit: int) -> set[tuple
 
 
 def _read_table(hook: LegacySupervisionHook, stmt: sa.Select, limit: int) -> pa.Table:
+    # Every column is text but the change time, `changed`.
     batches = []
     rows = 0
     for batch in hook.read_batches(stmt, timestamp_columns={"changed"}, batch_size=MAX_PARAMETERS):
@@ -161,9 +200,7 @@ def _read_table(hook: LegacySupervisionHook, stmt: sa.Select, limit: int) -> pa.
         rows += batch.num_rows
         if rows > limit:
             raise TooManyChanges
-    schema = pa.schema([pa.field(c, pa.string()) for c in stmt.selected_columns.keys()[:-1]])
-    schema = schema.append(pa.field("changed", pa.timestamp("us")))
-    return pa.Table.from_batches(batches, schema=schema)
+    return pa.Table.from_batches(batches, schema=_schema(stmt, {"changed"}))
 
 
 def changed_keys(
@@ -209,11 +246,43 @@ def changed_keys(
     statement: list[tuple[SourceTable, list[tuple[Any, ...]]]] = []
     for table, chunk in referenced:
         if sum(len(c) * len(t.join) for t, c in statement) + len(chunk) * len(table.join) > MAX_PARAMETERS:
-            _collect(hook, build_primary_keys(manifest, partition_values, own, statement), keys, limit)
+            _scan_primary(hook, manifest, partition_values, own, statement, keys, limit, shared)
             own, statement = None, []
         statement.append((table, chunk))
-    _collect(hook, build_primary_keys(manifest, partition_values, own, statement), keys, limit)
+    _scan_primary(hook, manifest, partition_values, own, statement, keys, limit, shared)
     return sorted(str(key) for (key,) in keys)
+
+
+def _scan_primary(
+    hook: LegacySupervisionHook,
+    manifest: Manifest,
+    partition_values: list[str],
+    own: Window | None,
+    referenced: list[tuple[SourceTable, list[tuple[Any, ...]]]],
+    keys: set[tuple[Any, ...]],
+    limit: int,
+    shared: SharedChanges | None,
+) -> None:
+    """Add to `keys` those of the records changed in `own` or carrying the `referenced` join values.
+
+    Other sources may join the primary table (permits join T_XK_SQ, the cases' table): the scan that
+    reads its own changes then keeps them for those sources (`SharedChanges.keep`), which need not scan
+    the table again. Not so where a partition filter narrows the scan to some of the table's rows.
+    """
+    whole = manifest.partition_table != manifest.key_table
+    offered = shared.wanted(manifest.primary.table, own) if shared and own and whole else None
+    if shared is None or own is None or offered is None:
+        _collect(hook, build_primary_keys(manifest, partition_values, own, referenced), keys, limit)
+        return
+    columns, since = offered
+    # The rows read hold the records' (`hit`) and every row changed from `since` on, at most `limit` each.
+    rows = _read_table(hook, build_primary_changes(manifest, own, referenced, columns, since), 2 * limit)
+    hit = rows.filter(pc.equal(rows.column("hit"), "1")).column(0).to_pylist()
+    if len(keys | {(key,) for key in hit}) > limit:
+        raise TooManyChanges
+    keys.update((key,) for key in hit)
+    changed = rows.select([*range(1, len(columns) + 1), len(columns) + 1])
+    shared.keep(manifest.primary.table, changed.rename_columns([*columns, "changed"]), since)
 
 
 def read_by_key(
@@ -225,11 +294,29 @@ def read_by_key(
     timestamp_columns: set[str],
     batch_size: int,
 ) -> Iterator[pa.RecordBatch]:
-    """The joined rows of the records `keys`, in key order, in batches of at most `batch_size`."""
+    """The joined rows of the records `keys`, in batches of at most `batch_size`, ordered as Python orders keys.
+
+    Not in the database's order: ordering the joined rows costs the database a temporary table of them
+    (they come from the key list, not from the primary key's order), 10–30 % of the statement's time.
+    A statement's rows (one per key, at most `batch_size` keys) are sorted here instead.
+    """
     # A unique-match table repeats the keys in its subquery: half the parameter budget per statement.
     # Elsewhere the whole budget: each statement's rows take one more scan of the attribute table.
     repeats = 2 if any(t.unique_match for t in manifest.tables.values()) else 1
     step = max(1, min(batch_size, MAX_PARAMETERS // repeats - len(partition_values)))
     for start in range(0, len(keys), step):
         stmt = build_select(manifest, partition_values, Window(), keys=keys[start : start + step])
-        yield from hook.read_batches(stmt, timestamp_columns=timestamp_columns, batch_size=batch_size)
+        read = hook.read_batches(
+            stmt.order_by(None), timestamp_columns=timestamp_columns, batch_size=batch_size
+        )
+        rows = pa.Table.from_batches(list(read), schema=_schema(stmt, timestamp_columns))
+        rows = rows.take(pc.sort_indices(rows.column(manifest.key_label)))
+        yield from rows.combine_chunks().to_batches(max_chunksize=batch_size)
+
+
+def _schema(stmt: sa.Select, timestamp_columns: set[str]) -> pa.Schema:
+    # The schema `read_batches` gives the rows of `stmt`, also when there are none.
+    names = stmt.selected_columns.keys()
+    return pa.schema(
+        [pa.field(n, pa.timestamp("us") if n in timestamp_columns else pa.string()) for n in names]
+    )

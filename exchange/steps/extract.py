@@ -130,7 +130,6 @@ def extract_source(ctx: RunContext, source: str, resources: list[str] | None = N
     recheck = _quarantined_keys(curated, resources) if ctx.mode != "full" else set()
     try:
         for batch in _read(ctx, manifest, manifest.partition_values(resources), window, change_labels):
-            batch = _with_attributes(ctx, manifest, batch)
             rows, keys = _changed_rows(ctx, manifest, resources, batch, change_labels, curated, recheck)
             staged.write(rows, keys)
             recheck -= set(keys.column(0).to_pylist())
@@ -176,7 +175,7 @@ def _read_keys(
     for batch in read_by_key(
         ctx.legacy, manifest, partition_values, keys, timestamp_columns=timestamps, batch_size=size
     ):
-        yield _with_attributes(ctx, manifest, batch)
+        yield _with_attributes(ctx, manifest, batch, in_database_order=False)
 
 
 def _progress(source: str, read: int, passed: int, clock: float) -> None:
@@ -189,13 +188,15 @@ def _progress(source: str, read: int, passed: int, clock: float) -> None:
 def _read(
     ctx: RunContext, manifest: Manifest, partition_values: list[str], window: Window, change_labels: list[str]
 ) -> Iterator[pa.RecordBatch]:
-    """The source's rows in `window` as record batches: by key when few changed, else in one windowed pass."""
+    """The source's rows in `window` with their attributes: by key when few changed, else in one windowed pass."""
     size, timestamps = settings.batch_size(), set(change_labels)
     if window.since is not None:
         try:
             # The run's sources share the scans of the tables they have in common (T_QY_JBXX above all).
             shared = SharedChanges(
-                staging.run_dir(ctx.run_id) / "changes", shared_columns(manifests().values())
+                staging.run_dir(ctx.run_id) / "changes",
+                shared_columns(manifests().values()),
+                reach=_earliest_since(ctx),
             )
             keys = changed_keys(
                 ctx.legacy, manifest, partition_values, window, limit=BY_KEY_LIMIT * size, shared=shared
@@ -213,26 +214,34 @@ def _read(
                 len(keys),
                 window.since,
             )
-            yield from read_by_key(
-                ctx.legacy, manifest, partition_values, keys, timestamp_columns=timestamps, batch_size=size
-            )
+            yield from _read_keys(ctx, manifest, partition_values, keys)
             return
-    yield from ctx.legacy.read_batches(
+    for batch in ctx.legacy.read_batches(
         build_select(manifest, partition_values, window), timestamp_columns=timestamps, batch_size=size
-    )
+    ):
+        yield _with_attributes(ctx, manifest, batch, in_database_order=True)
 
 
-def _with_attributes(ctx: RunContext, manifest: Manifest, batch: pa.RecordBatch) -> pa.RecordBatch:
+def _earliest_since(ctx: RunContext) -> dt.datetime | None:
+    # Where the earliest window of the run's sources starts: a shared scan reaching there serves them all.
+    starts = [_window(ctx, m.resources(), m.lookback).since for m in manifests().values()]
+    return min((since for since in starts if since is not None), default=None)
+
+
+def _with_attributes(
+    ctx: RunContext, manifest: Manifest, batch: pa.RecordBatch, *, in_database_order: bool
+) -> pa.RecordBatch:
     # The batch's attribute rows, folded into one column per item beside the joined columns.
     if manifest.attributes is None or batch.num_rows == 0:
         return batch
     keys = [str(k) for k in batch.column(batch.schema.get_field_index(manifest.key_label)).to_pylist()]
-    # The batch's keys come in the database's order of the primary key: where the attribute table's key
-    # compares the same way, the first and last bound them (the legacy table has no index on its key).
+    # A windowed pass's keys come in the database's order of the primary key: where the attribute table's
+    # key compares the same way, the first and last bound them (the legacy table has no index on its key).
+    # Keys read by key come in Python's order, which need not be the database's (case, trailing spaces).
     attrs = manifest.attributes
-    same_order = ctx.legacy.collation(manifest.primary.table, manifest.key_column) == ctx.legacy.collation(
-        attrs.table, attrs.key
-    )
+    same_order = in_database_order and ctx.legacy.collation(
+        manifest.primary.table, manifest.key_column
+    ) == ctx.legacy.collation(attrs.table, attrs.key)
     rows = []
     for start in range(0, len(keys), MAX_PARAMETERS):
         chunk = keys[start : start + MAX_PARAMETERS]

@@ -138,15 +138,22 @@ def test_more_changes_than_the_limit_are_refused_rather_held(hook, sqlite_url):
         changed_keys(hook, manifest, values, WINDOW, limit=1)
 
 
-def _scans_of(hook: LegacySupervisionHook, monkeypatch, table: str) -> list[str]:
-    # The statements that read `table` alone: the scans for its changed rows.
-    scans: list[str] = []
+def _scans_of(hook: LegacySupervisionHook, monkeypatch, *tables: str) -> dict[str, list[str]]:
+    # The statements that read one of `tables` alone: the scans for its changed rows.
+    scans: dict[str, list[str]] = {table: [] for table in tables}
     read = hook.read_batches
 
+    def tables(stmt: sa.Select) -> list[str]:
+        # A subquery of one table (the primary table's changes, flagged) reads that table alone.
+        froms = stmt.get_final_froms()
+        if len(froms) == 1 and isinstance(froms[0], sa.Subquery) and isinstance(froms[0].element, sa.Select):
+            return tables(froms[0].element)
+        return [str(f) for f in froms]
+
     def counting(stmt, **kwargs):
-        froms = [str(f) for f in stmt.get_final_froms()]
-        if froms == [table]:
-            scans.append(str(stmt))
+        froms = tables(stmt)
+        if len(froms) == 1 and froms[0] in scans:
+            scans[froms[0]].append(str(stmt))
         return read(stmt, **kwargs)
 
     monkeypatch.setattr(hook, "read_batches", counting)
@@ -160,7 +167,7 @@ def test_the_sources_of_a_run_share_the_scans_of_a_common_table(hook, sqlite_url
     for source, manifest in sorted(manifests().items()):
         values = manifest.partition_values(manifest.resources())
         alone[source] = changed_keys(hook, manifest, values, WINDOW, limit=10_000)
-    scans = _scans_of(hook, monkeypatch, "T_QY_JBXX")
+    scans = _scans_of(hook, monkeypatch, "T_QY_JBXX", "T_XK_SQ")
     shared = SharedChanges(tmp_path, shared_columns(manifests().values()))
     for number, (source, manifest) in enumerate(sorted(manifests().items())):
         values = manifest.partition_values(manifest.resources())
@@ -170,7 +177,36 @@ def test_the_sources_of_a_run_share_the_scans_of_a_common_table(hook, sqlite_url
     readers = [s for s, m in manifests().items() if any(t.table == "T_QY_JBXX" for t in m.tables.values())]
     assert len(readers) > 2
     # One scan for all of them, QYID and QYMC (the name match) read together.
-    assert len(scans) == 1
+    assert len(scans["T_QY_JBXX"]) == 1
+    # T_XK_SQ is the cases' own table: the scan for their changed records keeps its changed SQIDs for
+    # the permits, which join it.
+    assert len(scans["T_XK_SQ"]) == 1
+
+
+def test_a_scan_reaches_back_to_the_earliest_window_of_the_run(hook, sqlite_url, tmp_path, monkeypatch):
+    generate_legacy(sqlite_url, scale=0.02, seed=3)
+    _stamp_some_rows(sqlite_url)
+    sources = sorted(manifests().items())
+    # Each source's window starts earlier than the one before, further apart than the slack: the first
+    # scans reach back to the earliest (the watermarks of the run's sources, read before the run).
+    windows = {
+        s: Window(since=WINDOW.since - number * dt.timedelta(hours=12))
+        for number, (s, _) in enumerate(sources)
+    }
+    alone = {}
+    for source, manifest in sources:
+        values = manifest.partition_values(manifest.resources())
+        alone[source] = changed_keys(hook, manifest, values, windows[source], limit=10_000)
+    scans = _scans_of(hook, monkeypatch, "T_QY_JBXX", "T_XK_SQ")
+    earliest = min(w.since for w in windows.values() if w.since is not None)
+    shared = SharedChanges(tmp_path, shared_columns(manifests().values()), reach=earliest)
+    for source, manifest in sources:
+        values = manifest.partition_values(manifest.resources())
+        found = changed_keys(hook, manifest, values, windows[source], limit=10_000, shared=shared)
+        assert found == alone[source], source
+    assert len(scans["T_QY_JBXX"]) == 1
+    # The cases' own scan (their window starts later than the permits') kept T_XK_SQ for the permits.
+    assert len(scans["T_XK_SQ"]) == 1
 
 
 def test_a_window_reaching_further_back_than_the_shared_scan_scans_again(hook, sqlite_url, tmp_path):
