@@ -28,6 +28,8 @@ from schemas.canonical import sorted_lines_digest
 # The rates the receivers grant in production (contracts/README.md §2); the connection extra may lower them.
 DEFAULT_RATES = {"service_network": 20.0, "province_supervision": 5.0, "province_hazchem": 5.0}
 MAX_REQUEST_ID = 64
+# Batches in flight at once: two keep the receiver busy while the next is checked, encoded and signed.
+DEFAULT_IN_FLIGHT = 2
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ class GatewayHook(BaseHook):
 
     Connection extra (all optional): `rate_limit` requests/s (default: the contract's rate of the receiver),
     `ca_bundle` path of the CA certificates to trust, `connect_timeout` and `timeout` seconds, `retries`
-    (attempts per call), `backoff` (first backoff in seconds).
+    (attempts per call), `backoff` (first backoff in seconds), `in_flight` (batches a delivery sends at once).
     """
 
     conn_name_attr: ClassVar[str] = "conn_id"
@@ -126,6 +128,11 @@ class GatewayHook(BaseHook):
             timeout=(float(extra.get("connect_timeout", 5.0)), float(extra.get("timeout", 30.0))),
             verify=extra.get("ca_bundle") or True,
         )
+
+    def batches_in_flight(self) -> int:
+        """How many batches a delivery sends at once (extra `in_flight`, default 2): one built while one flies."""
+        extra = self.get_connection(self.conn_id).extra_dejson
+        return max(1, int(extra.get("in_flight", DEFAULT_IN_FLIGHT)))
 
     def test_connection(self) -> tuple[bool, str]:
         """Fetch a token; never raises, and the message never holds a credential."""

@@ -188,13 +188,15 @@ class Transport:
         """
         target = f"{path}?{urlencode(query)}" if query else path
         payload = b"" if body is None else body if isinstance(body, bytes) else encode_body(body)
-        for renewal in range(3):
+        # A token can end early at any time (the gateway's own restarts): renewed as often as a call is retried.
+        renewals = max(1, self.retry.attempts)
+        for renewal in range(renewals):
             token = self.tokens.get()
             self._last_token = token
             try:
                 return self._exchange(method, target, payload, request_id, token)
             except TokenExpired:
-                if renewal == 2:
+                if renewal == renewals - 1:
                     raise
                 log.info("%s: token expired (40101), fetching a new one", self.receiver)
                 self.tokens.invalidate(token)

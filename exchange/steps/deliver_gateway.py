@@ -18,6 +18,7 @@ import logging
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -231,17 +232,21 @@ def _quarantine(
 
 
 def _push_pending(ctx: RunContext, hook: GatewayHook, resource: Resource, receiver: str) -> dict[str, int]:
-    """Every pending batch: ledger intent, push, ledger confirmation; the counts of what the receiver said."""
+    """Every pending batch: ledger intent, push, ledger confirmation; the counts of what the receiver said.
+
+    A few batches are in flight at once (the connection's `in_flight`): while the receiver answers one, the
+    next is recorded, checked, encoded and signed. Each batch keeps its own intent → push → confirmation
+    order, and batches hold different records, so a crash leaves each batch as a lone batch would.
+    """
     totals = {"sent": 0, "inserted": 0, "updated": 0, "deleted": 0, "refused": 0, "unanswered": 0,
               "batches": 0, "resent_batches": 0, "opened": 0, "still_open": 0, "resolved": 0}  # fmt: skip
     engine = ctx.curated.get_conn()
     with engine.connect() as conn:
         pending = _pending(conn, resource, receiver)
     unfinished = {batch for _, outcome, batch in pending if outcome == state.SENDING}
-    for batch in _plan(hook, resource, receiver, pending):
-        if batch.request_id in unfinished:
-            totals["resent_batches"] += 1
-        else:
+
+    def send(batch: _Batch) -> tuple[_Batch, PushOutcome, dict[str, int]]:
+        if batch.request_id not in unfinished:
             with engine.begin() as conn:
                 _record_intent(conn, resource, receiver, batch)
         crash_point(GATEWAY_AFTER_LEDGER_INTENT)
@@ -250,15 +255,31 @@ def _push_pending(ctx: RunContext, hook: GatewayHook, resource: Resource, receiv
         with engine.begin() as conn:
             counts = _confirm(conn, ctx, resource, receiver, batch, outcome)
         crash_point(GATEWAY_AFTER_LEDGER_COMMIT)
-        if outcome.unanswered:
-            # Left as being sent: the next run asks again. The contract answers every record, so say so.
-            log.error("deliver %s → %s: batch %s left %d records unanswered", resource.name, receiver,
-                      batch.request_id, len(outcome.unanswered))  # fmt: skip
-        totals["sent"] += len(batch.records)
-        totals["batches"] += 1
-        for key, value in counts.items():
-            totals[key] += value
-        log.info("deliver %s → %s: %d/%d records", resource.name, receiver, totals["sent"], len(pending))
+        return batch, outcome, counts
+
+    def tally(done: Iterable[Future[tuple[_Batch, PushOutcome, dict[str, int]]]]) -> None:
+        for future in done:
+            batch, outcome, counts = future.result()
+            if outcome.unanswered:
+                # Left as being sent: the next run asks again. The contract answers every record, so say so.
+                log.error("deliver %s → %s: batch %s left %d records unanswered", resource.name, receiver,
+                          batch.request_id, len(outcome.unanswered))  # fmt: skip
+            totals["sent"] += len(batch.records)
+            totals["batches"] += 1
+            totals["resent_batches"] += batch.request_id in unfinished
+            for key, value in counts.items():
+                totals[key] += value
+            log.info("deliver %s → %s: %d/%d records", resource.name, receiver, totals["sent"], len(pending))
+
+    in_flight = hook.batches_in_flight()
+    running: set[Future[tuple[_Batch, PushOutcome, dict[str, int]]]] = set()
+    with ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix=f"deliver-{receiver}") as pool:
+        for batch in _plan(hook, resource, receiver, pending):
+            if len(running) >= in_flight:
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                tally(done)
+            running.add(pool.submit(send, batch))
+        tally(as_completed(running))
     return totals
 
 

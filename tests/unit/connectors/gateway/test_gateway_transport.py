@@ -13,6 +13,7 @@ from connectors.gateway.transport import (
     GatewayRefused,
     GatewayUnavailable,
     RateLimiter,
+    TokenExpired,
     limiter_for,
 )
 from schemas.canonical import record_digest, sorted_lines_digest
@@ -146,6 +147,17 @@ def test_expired_token_is_renewed_and_the_call_resent(connect, gateway, caplog):
     tokens_used = [p.headers["Authorization"] for p in gateway.of("push")]
     assert tokens_used == [f"Bearer {gateway.tokens[0]}"] * 2 + [f"Bearer {gateway.tokens[1]}"]
     assert [p.headers["X-Request-Id"] for p in gateway.of("push")] == ["req-a", "req-retry", "req-retry"]
+    no_credentials(gateway, caplog)
+
+
+def test_a_token_refused_again_after_every_renewal_fails_after_the_retries(connect, gateway, caplog):
+    # Tokens ending early now and then are renewed each time; one refused on every renewal is a real fault.
+    gateway.script["push"].extend(Answer(401, envelope("40101", message="token expired")) for _ in range(3))
+    with pytest.raises(TokenExpired):
+        connect(retries=3).push("cases", records(1), "req-expiring")
+    assert len(gateway.of("push")) == 3 and len(gateway.tokens) == 3
+    gateway.script["push"].extend(Answer(401, envelope("40101", message="token expired")) for _ in range(3))
+    connect(retries=4).push("cases", records(1), "req-renewed")
     no_credentials(gateway, caplog)
 
 
