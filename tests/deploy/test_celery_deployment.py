@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 import sqlalchemy as sa
+from gateway_delivery import assert_held_exactly, gateway_connections, stand_in
 from pipeline_checks import scalar
 
 from catalog import default_catalog
@@ -179,49 +180,60 @@ def test_nightly_sync_runs_on_a_celery_deployment(tmp_path, metadata_url, second
         home, metadata_url, redis_url, port,
         {"legacy_supervision": legacy, "curated": curated_url, "bigdata_centre": exchange},
     )  # fmt: skip
-    stack = Stack(home, env, port)
-    stack.airflow("db", "migrate")
-    for receiver in GATEWAY_RECEIVERS:  # the scheduler never schedules a task of a missing pool
-        stack.airflow("pools", "set", receiver, "1", f"gateway receiver {receiver}")
-    api = f"http://127.0.0.1:{port}"
-    stack.start()
-    try:
-        wait_for("the api-server", lambda: requests.get(f"{api}/api/v2/monitor/health", timeout=5).ok, stack)
-        token = requests.post(
-            f"{api}/auth/token", json={"username": ADMIN, "password": password}, timeout=10
-        ).json()["access_token"]
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {token}"
-        wait_for(
-            "nightly_sync to be parsed",
-            lambda: session.get(f"{api}/api/v2/dags/nightly_sync", timeout=5).ok,
-            stack,
-        )
-        assert session.patch(f"{api}/api/v2/dags/nightly_sync", json={"is_paused": False}, timeout=10).ok
+    # The three gateway receivers: the stand-in, a real HTTP server, on its own store.
+    store = tmp_path / "gateway.db"
+    with stand_in(store) as gateway:
+        env.update(gateway_connections(gateway.url))
+        stack = Stack(home, env, port)
+        stack.airflow("db", "migrate")
+        for receiver in GATEWAY_RECEIVERS:  # the scheduler never schedules a task of a missing pool
+            stack.airflow("pools", "set", receiver, "1", f"gateway receiver {receiver}")
+        api = f"http://127.0.0.1:{port}"
+        stack.start()
+        try:
+            wait_for(
+                "the api-server", lambda: requests.get(f"{api}/api/v2/monitor/health", timeout=5).ok, stack
+            )
+            token = requests.post(
+                f"{api}/auth/token", json={"username": ADMIN, "password": password}, timeout=10
+            ).json()["access_token"]
+            session = requests.Session()
+            session.headers["Authorization"] = f"Bearer {token}"
+            wait_for(
+                "nightly_sync to be parsed",
+                lambda: session.get(f"{api}/api/v2/dags/nightly_sync", timeout=5).ok,
+                stack,
+            )
+            assert session.patch(f"{api}/api/v2/dags/nightly_sync", json={"is_paused": False}, timeout=10).ok
 
-        created = session.post(
-            f"{api}/api/v2/dags/nightly_sync/dagRuns",
-            json={"logical_date": "2026-11-28T18:00:00Z", "conf": {}},
-            timeout=10,
-        )
-        assert created.status_code == 200, created.text
-        run_id = created.json()["dag_run_id"]
+            created = session.post(
+                f"{api}/api/v2/dags/nightly_sync/dagRuns",
+                json={"logical_date": "2026-11-28T18:00:00Z", "conf": {}},
+                timeout=10,
+            )
+            assert created.status_code == 200, created.text
+            run_id = created.json()["dag_run_id"]
 
-        def finished() -> str | None:
-            state = session.get(f"{api}/api/v2/dags/nightly_sync/dagRuns/{run_id}", timeout=5).json()["state"]
-            return state if state in ("success", "failed") else None
+            def finished() -> str | None:
+                state = session.get(f"{api}/api/v2/dags/nightly_sync/dagRuns/{run_id}", timeout=5).json()[
+                    "state"
+                ]
+                return state if state in ("success", "failed") else None
 
-        state = wait_for("the nightly run", finished, stack, timeout=RUN_TIMEOUT, every=5.0)
-        tasks = session.get(
-            f"{api}/api/v2/dags/nightly_sync/dagRuns/{run_id}/taskInstances",
-            params={"limit": 500},
-            timeout=10,
-        ).json()["task_instances"]
-        hosts = {ti["hostname"] for ti in tasks if ti["state"] == "success"}
-        assert state == "success", f"{[(t['task_id'], t['state']) for t in tasks]}\n{stack.logs()}"
-        assert hosts, "no task ran on a worker"
-    finally:
-        codes = stack.stop()
+            state = wait_for("the nightly run", finished, stack, timeout=RUN_TIMEOUT, every=5.0)
+            tasks = session.get(
+                f"{api}/api/v2/dags/nightly_sync/dagRuns/{run_id}/taskInstances",
+                params={"limit": 500},
+                timeout=10,
+            ).json()["task_instances"]
+            hosts = {ti["hostname"] for ti in tasks if ti["state"] == "success"}
+            assert state == "success", f"{[(t['task_id'], t['state']) for t in tasks]}\n{stack.logs()}"
+            assert hosts, "no task ran on a worker"
+        finally:
+            codes = stack.stop()
+
+        # The receivers hold every curated record of theirs once, at its latest seq.
+        assert_held_exactly(store, curated_url)
 
     # Every process stopped on SIGTERM, none had to be killed.
     assert None not in codes.values(), codes
