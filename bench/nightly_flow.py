@@ -46,22 +46,26 @@ def _connections(urls: dict[str, str], home: Path) -> dict[str, str]:
 def stages(stats: dict[str, dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
     """Rows, seconds and rows/s of each stage of one run, from its recorded step statistics.
 
-    A source's extract statistics are recorded under each of its resources: counted once.
+    A source's extract statistics are recorded under each of its resources: counted once. A derived
+    resource records its derivation (curated rows read) as its extract: counted as `derive`. `deliver` is
+    the whole delivery step (ledger included); `exchange_write` only its writes to the exchange database.
     """
+    derived = {name for name, steps in stats.items() if steps.get("extract", {}).get("source") == name}
     extracts = {
-        json.dumps(s["extract"], sort_keys=True): s["extract"] for s in stats.values() if "extract" in s
+        json.dumps(s["extract"], sort_keys=True): (name in derived, s["extract"])
+        for name, s in stats.items()
+        if "extract" in s
     }
-    sums: dict[str, list[float]] = {n: [0, 0.0] for n in ("extract", "derive", "standardize_validate", "gx", "curate", "exchange_write")}  # fmt: skip
+    names = ("extract", "derive", "standardize_validate", "gx", "curate", "deliver", "exchange_write")
+    sums: dict[str, list[float]] = {n: [0, 0.0] for n in names}
 
     def add(stage: str, rows: float, seconds: float) -> None:
         sums[stage][0] += rows
         sums[stage][1] += seconds
 
-    for extract in extracts.values():
-        add("extract", extract.get("rows_read", 0), extract.get("seconds", 0.0))
+    for is_derived, extract in extracts.values():
+        add("derive" if is_derived else "extract", extract.get("rows_read", 0), extract.get("seconds", 0.0))
     for steps in stats.values():
-        if "derive" in steps:
-            add("derive", steps["derive"].get("rows_read", steps["derive"].get("rows", 0)), steps["derive"].get("seconds", 0.0))  # fmt: skip
         std = steps.get("standardize", {})
         gx = float(std.get("gx", {}).get("seconds", 0.0))
         add("standardize_validate", std.get("extracted", 0), std.get("seconds", 0.0) + gx)
@@ -69,7 +73,9 @@ def stages(stats: dict[str, dict[str, dict[str, Any]]]) -> dict[str, dict[str, A
         cur = steps.get("curate", {})
         add("curate", sum(cur.get(k, 0) for k in ("inserted", "updated", "deleted", "unchanged")), cur.get("seconds", 0.0))  # fmt: skip
         ex = steps.get(EXCHANGE_STEP, {})
-        add("exchange_write", sum(ex.get(k, 0) for k in ("inserted", "updated", "deleted")), ex.get("exchange_seconds", 0.0))  # fmt: skip
+        sent = sum(ex.get(k, 0) for k in ("inserted", "updated", "deleted"))
+        add("deliver", sent, ex.get("seconds", 0.0))
+        add("exchange_write", sent, ex.get("exchange_seconds", 0.0))
     out = {
         stage: {"rows": int(rows), "seconds": round(seconds, 2), "rows_per_second": round(rows / seconds) if seconds else None}
         for stage, (rows, seconds) in sums.items()

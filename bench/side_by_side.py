@@ -191,16 +191,26 @@ def _redact(cmd: list[str]) -> list[str]:
 
 
 def side_by_side(
-    mariadb_url: str, postgres_url: str, runs: int, tools: list[str], warmup: bool = True
+    mariadb_url: str,
+    postgres_url: str,
+    runs: int,
+    tools: list[str],
+    warmup: bool = True,
+    ours_runs: int | None = None,
 ) -> dict[str, Any]:
-    """Warm-up plus `runs` timed runs of each tool; their medians, spreads, rows, and our ratios to each."""
+    """Warm-up plus `runs` timed runs of each tool; their medians, spreads, rows, and our ratios to each.
+
+    `ours_runs`, when given, is how many runs of ours, without a warm-up: at scale 10 one run of ours takes
+    many minutes (each run starts a cold process anyway, as each of the others does).
+    """
     mariadb = sa.make_url(mariadb_url)
     builders = {"floor": _floor, "dlt": _dlt, "sling": _sling, "ours": _ours}
     results: dict[str, Any] = {}
     versions = _versions(tools)  # installs the tools' venvs first: not timed
     for tool in tools:
         timings, rows, command = [], None, None
-        for attempt in range(runs + (1 if warmup else 0)):
+        repeats, warm = (ours_runs, False) if tool == "ours" and ours_runs else (runs, warmup)
+        for attempt in range(repeats + (1 if warm else 0)):
             work = Path(tempfile.mkdtemp(prefix=f"sdx-bench-{tool}-"))
             try:
                 with scratch_postgres(postgres_url, f"sdx_bench_side_by_side_{tool}") as target:
@@ -212,14 +222,16 @@ def side_by_side(
                     if tool == "ours":
                         run["steps"] = json.loads((work / "ours.json").read_text())["steps"]
                     command = command or _redact(cmd)
-                    if attempt or not warmup:
+                    if attempt or not warm:
                         timings.append(run)
-                    print(f"{tool:<6} {'warm-up' if warmup and not attempt else f'run {attempt}':<8} "
+                    print(f"{tool:<6} {'warm-up' if warm and not attempt else f'run {attempt}':<8} "
                           f"{run['seconds']:>8.1f} s {rows:>10,} rows  peak {run['peak_rss_mib']:,.0f} MiB  load {load[0]}",
                           flush=True)  # fmt: skip
             finally:
                 shutil.rmtree(work, ignore_errors=True)
-        results[tool] = {"command": command, "rows": rows, "runs": timings, **summary(timings)}
+        results[tool] = {
+            "command": command, "rows": rows, "warm_up": warm, "runs": timings, **summary(timings)
+        }  # fmt: skip
     ratios = {}
     if "ours" in results:
         for tool in ("floor", "dlt", "sling"):
@@ -248,6 +260,9 @@ def main() -> int:
     parser.add_argument("--mariadb-url")
     parser.add_argument("--postgres-url")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--ours-runs", type=int, help="runs of ours, without a warm-up (default: as the others)"
+    )
     parser.add_argument("--no-warm-up", action="store_true")
     parser.add_argument("--tools", nargs="*", choices=TOOLS, default=list(TOOLS))
     parser.add_argument("--label", help="appended to the record's file name")
@@ -259,7 +274,9 @@ def main() -> int:
         return 0
     if not (args.mariadb_url and args.postgres_url):
         parser.error("--mariadb-url and --postgres-url are required")
-    record = side_by_side(args.mariadb_url, args.postgres_url, args.runs, args.tools, not args.no_warm_up)
+    record = side_by_side(
+        args.mariadb_url, args.postgres_url, args.runs, args.tools, not args.no_warm_up, args.ours_runs
+    )
     name = f"side-by-side-{dt.date.today().isoformat()}{'-' + args.label if args.label else ''}.json"
     out = Path(args.out) / name
     out.parent.mkdir(parents=True, exist_ok=True)
