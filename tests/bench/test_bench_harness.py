@@ -33,10 +33,12 @@ def test_harness_smoke_run_writes_every_measure(tmp_path: Path) -> None:
         assert nightly[phase]["median_peak_rss_mib"] > 0
     assert nightly["incremental_over_full"] > 0
     stages = nightly["stages"]
-    for stage in ("extract", "standardize_validate", "curate", "exchange_write"):
+    for stage in ("extract", "standardize_validate", "curate", "deliver", "exchange_write"):
         assert stages[stage]["rows"] > 0, stage
         assert stages[stage]["rows_per_second"] > 0, stage
     assert 0 < stages["gx"]["share_of_standardize_validate"] < 1
+    assert stages["derive"]["rows"] == 0  # no derived resource was asked for
+    assert stages["exchange_write"]["seconds"] <= stages["deliver"]["seconds"]
     # The incremental night reads only what was re-stamped (and its look-back), not everything again.
     attempt = nightly["attempts"][0]
     assert sum(attempt["restamped"].values()) > 0
