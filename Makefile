@@ -11,7 +11,7 @@ DEMO_SEED ?= 20261129
 PIP_QUIET := 2>&1 | { grep -vE "^(WARNING: Location|DEPRECATION)" || true; }
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint typecheck unit integration browser compose-schema clean
+.PHONY: help venv demo test lint typecheck unit integration browser compose-schema bench clean
 
 help:  ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
@@ -62,6 +62,16 @@ compose-schema: venv  ## Fetch the Compose specification's JSON schema (hash-pin
 
 test: lint typecheck compose-schema  ## Install, lint, type-check and run every test (integration tests skip without servers)
 	$(BIN)/pytest tests
+
+# Benchmarks of issue 9 (bench/README.md): long (scale 10 generates for ~10 min and runs for longer), so not
+# part of `make test`, which runs the harness at scale 0.01 instead (tests/bench). The servers as in .ci/run.
+BENCH_MARIADB_URL ?= mysql+pymysql://root@127.0.0.1:3306
+BENCH_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432
+BENCH_SCALES ?= 1 10
+BENCH_RUNS ?= 3
+bench: venv  ## Benchmarks: legacy DBs at scale 1 and 10 in MariaDB, nightly runs, side-by-side (bench/results/)
+	$(BIN)/python bench/run.py --mariadb-url $(BENCH_MARIADB_URL) --postgres-url $(BENCH_POSTGRES_URL) \
+	  --scales $(BENCH_SCALES) --runs $(BENCH_RUNS)
 
 clean:  ## Remove generated files (demo, staging, caches); keeps the virtual environment
 	rm -rf $(VAR) .pytest_cache .mypy_cache .ruff_cache .hypothesis

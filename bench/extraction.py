@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from machine import machine  # bench/machine.py: the scripts run from this folder
 
@@ -64,14 +65,12 @@ def _extract_all(run_id: str, mode: str) -> dict:
 
 
 def _touch(share: float, full: dict) -> dict:
-    import sqlalchemy as sa
-
     from exchange import state
     from exchange.context import RunContext, shanghai_now
     from schemas.manifest import manifests
 
     ctx = RunContext(run_id="bench-touch", logical_date=dt.date(2026, 11, 29))
-    stamp, touched = shanghai_now(), {}
+    stamp = shanghai_now()
     with ctx.curated.get_conn().begin() as conn:
         for name, manifest in manifests().items():
             until = full["sources"][name]["changed_until"]
@@ -79,7 +78,19 @@ def _touch(share: float, full: dict) -> dict:
                 state.move_watermark(
                     conn, resource_name, dt.datetime.fromisoformat(str(until)), "bench-full", stamp
                 )
-    legacy = ctx.legacy.get_conn()
+    return {"touched": restamp(ctx.legacy.get_conn(), share, stamp)}
+
+
+def restamp(legacy: Any, share: float, stamp: dt.datetime) -> dict[str, int]:
+    """Stamp `share` of each source's primary rows with a new GXSJ, as a night of clerks' edits would.
+
+    Every n-th key in key order, so the same rows each time; returns source → rows stamped.
+    """
+    import sqlalchemy as sa
+
+    from schemas.manifest import manifests
+
+    touched = {}
     for name, manifest in manifests().items():
         table = manifest.primary
         clause = sa.table(table.table, sa.column(manifest.key_column), sa.column(table.change_column))
@@ -99,7 +110,7 @@ def _touch(share: float, full: dict) -> dict:
                     .values({table.change_column: stamp})
                 )
         touched[name] = len(chosen)
-    return {"touched": touched}
+    return touched
 
 
 def _phase(args: argparse.Namespace) -> None:

@@ -1,7 +1,14 @@
-"""Time one nightly run of the catalogued resources, per step, on a generated legacy database.
+"""The whole nightly run, end to end, as the `sdx run` process: wall time, peak memory, rows/s per stage.
 
-Usage: python bench/nightly_flow.py --scale 1 [--legacy-url URL --curated-url URL --exchange-url URL]
-Without URLs everything is SQLite files in a temporary folder. Prints and writes a JSON record.
+Usage: python bench/nightly_flow.py --scale 1 [--legacy-url URL] [--postgres-url SERVER] [--runs 3]
+Each attempt (a warm-up, then --runs timed ones) starts from empty curated and exchange databases
+(scratch PostgreSQL databases on --postgres-url, dropped after; SQLite files without it) and times:
+  full         `sdx run`: every catalogued resource read, standardized and validated, curated, delivered
+               to the big-data centre's exchange database and reconciled (the first night)
+  incremental  `--change-share` of each source's rows re-stamped in the legacy database, then `sdx run`
+               again on the same databases (the next night)
+Without --legacy-url the legacy database is generated (SQLite, in a temporary folder) at --scale.
+Writes bench/results/nightly_flow-<date>-scale<S>.json and prints a summary.
 """
 
 from __future__ import annotations
@@ -10,71 +17,215 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
+import shutil
+import subprocess
 import sys
 import tempfile
-import time
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
+import sqlalchemy as sa
 from machine import machine  # bench/machine.py: the scripts run from this folder
+from processes import ROOT, scratch_postgres, summary, timed
+
+SDX = str(Path(sys.executable).parent / "sdx")
+RESULTS = Path(__file__).parent / "results"
+EXCHANGE_STEP = "deliver:bigdata_centre"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--legacy-url")
-    parser.add_argument("--curated-url")
-    parser.add_argument("--exchange-url")
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
-    args = parser.parse_args()
-
-    work = Path(tempfile.mkdtemp(prefix="sdx-bench-"))
-    urls = {
-        "legacy_supervision": args.legacy_url or f"sqlite:///{work / 'legacy.db'}",
-        "curated": args.curated_url or f"sqlite:///{work / 'curated.db'}",
-        "bigdata_centre": args.exchange_url or f"sqlite:///{work / 'exchange.db'}",
-    }
+def _connections(urls: dict[str, str], home: Path) -> dict[str, str]:
+    env = dict(os.environ, SDX_HOME=str(home))
     for conn_id, url in urls.items():
-        os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(
+        env[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(
             {"conn_type": "generic", "extra": {"sqlalchemy_url": url}}
         )
-    os.environ["SDX_HOME"] = str(work / "home")
+    return env
 
-    from exchange.context import RunContext
-    from exchange.pipeline import run_pipeline
-    from sandbox.legacy import generate_legacy
 
-    started = time.perf_counter()
-    generate_legacy(urls["legacy_supervision"], scale=args.scale, seed=args.seed)
-    generated = time.perf_counter() - started
+def stages(stats: dict[str, dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """Rows, seconds and rows/s of each stage of one run, from its recorded step statistics.
 
-    runs = {}
-    for name, mode in (("first", "incremental"), ("repeat", "incremental")):
-        started = time.perf_counter()
-        stats = run_pipeline(
-            RunContext(run_id=f"bench-{name}", logical_date=dt.date(2026, 11, 29), mode=mode)
-        )
-        runs[name] = {"seconds": round(time.perf_counter() - started, 2), "steps": stats}
-    record = {
+    A source's extract statistics are recorded under each of its resources: counted once. A derived
+    resource records its derivation (curated rows read) as its extract: counted as `derive`. `deliver` is
+    the whole delivery step (ledger included); `exchange_write` only its writes to the exchange database.
+    """
+    derived = {name for name, steps in stats.items() if steps.get("extract", {}).get("source") == name}
+    extracts = {
+        json.dumps(s["extract"], sort_keys=True): (name in derived, s["extract"])
+        for name, s in stats.items()
+        if "extract" in s
+    }
+    names = ("extract", "derive", "standardize_validate", "gx", "curate", "deliver", "exchange_write")
+    sums: dict[str, list[float]] = {n: [0, 0.0] for n in names}
+
+    def add(stage: str, rows: float, seconds: float) -> None:
+        sums[stage][0] += rows
+        sums[stage][1] += seconds
+
+    for is_derived, extract in extracts.values():
+        add("derive" if is_derived else "extract", extract.get("rows_read", 0), extract.get("seconds", 0.0))
+    for steps in stats.values():
+        std = steps.get("standardize", {})
+        gx = float(std.get("gx", {}).get("seconds", 0.0))
+        add("standardize_validate", std.get("extracted", 0), std.get("seconds", 0.0) + gx)
+        add("gx", std.get("extracted", 0), gx)
+        cur = steps.get("curate", {})
+        add("curate", sum(cur.get(k, 0) for k in ("inserted", "updated", "deleted", "unchanged")), cur.get("seconds", 0.0))  # fmt: skip
+        ex = steps.get(EXCHANGE_STEP, {})
+        sent = sum(ex.get(k, 0) for k in ("inserted", "updated", "deleted"))
+        add("deliver", sent, ex.get("seconds", 0.0))
+        add("exchange_write", sent, ex.get("exchange_seconds", 0.0))
+    out = {
+        stage: {"rows": int(rows), "seconds": round(seconds, 2), "rows_per_second": round(rows / seconds) if seconds else None}
+        for stage, (rows, seconds) in sums.items()
+    }  # fmt: skip
+    std = out["standardize_validate"]["seconds"]
+    out["gx"]["share_of_standardize_validate"] = round(out["gx"]["seconds"] / std, 3) if std else None
+    return out
+
+
+def _commit() -> str:
+    git = ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]
+    return subprocess.run(git, capture_output=True, text=True).stdout.strip()
+
+
+def _stats(curated_url: str, run_id: str) -> dict[str, Any]:
+    from exchange import state
+
+    engine = sa.create_engine(curated_url)
+    try:
+        return state.step_stats(engine, run_id)
+    finally:
+        engine.dispose()
+
+
+def _restamp(legacy_url: str, share: float) -> dict[str, int]:
+    from extraction import restamp  # bench/extraction.py
+
+    from exchange.context import shanghai_now
+
+    engine = sa.create_engine(legacy_url)
+    try:
+        return restamp(engine, share, shanghai_now().replace(tzinfo=None))
+    finally:
+        engine.dispose()
+
+
+def _attempt(legacy_url: str, postgres_url: str | None, work: Path, share: float, resources: list[str]) -> dict[str, Any]:  # fmt: skip
+    with ExitStack() as stack:
+        if postgres_url:
+            urls = {
+                conn_id: stack.enter_context(scratch_postgres(postgres_url, f"sdx_bench_nightly_{conn_id}"))
+                for conn_id in ("curated", "bigdata_centre")
+            }
+        else:
+            urls = {
+                conn_id: f"sqlite:///{work / f'{conn_id}.db'}" for conn_id in ("curated", "bigdata_centre")
+            }
+        env = _connections({"legacy_supervision": legacy_url, **urls}, work / "home")
+        out: dict[str, Any] = {}
+        for phase in ("full", "incremental"):
+            if phase == "incremental":
+                out["restamped"] = _restamp(legacy_url, share)
+            load = [round(x, 1) for x in os.getloadavg()]
+            run_id = f"bench-{phase}"
+            cmd = [SDX, "run", "--run-id", run_id] + (["--resources", *resources] if resources else [])
+            # Exit 1: the quality gate held a resource back; the run still completed and is timed.
+            run = timed(cmd, env, work / f"{phase}.log", ok=(0, 1))
+            stats = _stats(urls["curated"], run_id)
+            out[phase] = run | {"load_average": load, "held": run["exit_code"] == 1, "stages": stages(stats)}
+            out[phase]["rows_extracted"] = out[phase]["stages"]["extract"]["rows"]
+        return out
+
+
+def nightly(
+    scale: float, legacy_url: str | None, postgres_url: str | None, runs: int, warmup: bool, share: float,
+    resources: list[str] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Warm-up plus `runs` attempts of a full then an incremental nightly run; medians and spreads.
+
+    `resources` limits the runs to those catalogue resources (the smoke test's quick run); default all.
+    """
+    scratch = Path(tempfile.mkdtemp(prefix="sdx-bench-nightly-"))
+    generated = None
+    try:
+        if legacy_url is None:
+            legacy_url = f"sqlite:///{scratch / 'legacy.db'}"
+            generated = timed(
+                [SDX, "sandbox", "legacy", "--url", legacy_url, "--scale", str(scale), "--seed", "1"],
+                dict(os.environ), scratch / "generate.log",
+            )  # fmt: skip
+        attempts = []
+        for attempt in range(runs + (1 if warmup else 0)):
+            work = scratch / f"attempt-{attempt}"
+            work.mkdir()
+            result = _attempt(legacy_url, postgres_url, work, share, resources or [])
+            label = "warm-up" if warmup and not attempt else f"run {attempt}"
+            print(f"scale {scale:g} {label:<8} full {result['full']['seconds']:>8.1f} s  incremental "
+                  f"{result['incremental']['seconds']:>7.1f} s  peak {result['full']['peak_rss_mib']:,.0f} MiB  "
+                  f"load {result['full']['load_average'][0]}", flush=True)  # fmt: skip
+            if attempt or not warmup:
+                attempts.append(result)
+            shutil.rmtree(work / "home", ignore_errors=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    full = summary([a["full"] for a in attempts])
+    incremental = summary([a["incremental"] for a in attempts])
+    return {
         "benchmark": "nightly_flow",
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine(),
-        "scale": args.scale,
-        "backends": {k: v.split(":", 1)[0] for k, v in urls.items()},
-        "generate_seconds": round(generated, 2),
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "runs": runs,
+        "scale": scale,
+        "legacy": sa.make_url(legacy_url).render_as_string() if generated is None else "sqlite (generated)",
+        "curated_and_exchange": "postgresql" if postgres_url else "sqlite",
+        "command": "sdx run --run-id bench-full; re-stamp; sdx run --run-id bench-incremental",
+        "commit": _commit(),
+        "generate": generated,
+        "change_share": share,
+        "resources": resources or "all",
+        "runs_per_phase": runs,
+        "warm_up": warmup,
+        "full": full,
+        "incremental": incremental,
+        "incremental_over_full": round(incremental["median_seconds"] / full["median_seconds"], 3),
+        "stages": attempts[-1]["full"]["stages"],
+        "incremental_stages": attempts[-1]["incremental"]["stages"],
+        "attempts": attempts,
     }
-    out = Path(args.out) / f"nightly_flow-{dt.date.today().isoformat()}-scale{args.scale:g}.json"
-    out.write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-    json.dump(
-        {k: v for k, v in record.items() if k != "runs"}
-        | {"run_seconds": {k: v["seconds"] for k, v in runs.items()}},
-        sys.stdout,
-        indent=2,
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    print(f"\nwritten to {out}")
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--legacy-url", help="a generated legacy database (default: generate one in SQLite)")
+    parser.add_argument("--postgres-url", help="server for the scratch curated and exchange databases")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-warm-up", action="store_true")
+    parser.add_argument("--change-share", type=float, default=0.01)
+    parser.add_argument("--resources", nargs="*", help="only these catalogue resources (default: all)")
+    parser.add_argument("--out", default=str(RESULTS))
+    args = parser.parse_args()
+    record = nightly(
+        args.scale,
+        args.legacy_url,
+        args.postgres_url,
+        args.runs,
+        not args.no_warm_up,
+        args.change_share,
+        args.resources,
+    )
+    out = Path(args.out) / f"nightly_flow-{dt.date.today().isoformat()}-scale{args.scale:g}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    print(
+        json.dumps(
+            {k: record[k] for k in ("full", "incremental", "incremental_over_full", "stages")}, indent=2
+        )
+    )
+    print(f"written to {out}")
     return 0
 
 
