@@ -39,4 +39,10 @@ def create_engine(url: sa.URL | str, *, read_only: bool = False) -> sa.Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
+    if url.get_driver_name() == "psycopg":
+        # No server-side prepared statements: after five runs of one statement psycopg prepares it, and
+        # PostgreSQL may then keep a generic plan, in which a key list (`IN ($1, …, $1000)`) is matched
+        # against each row in turn instead of through a hash or the index. Measured: look-ups in a table
+        # of 100,000 rows went from 0.03 s to 2 s each once the statement was prepared.
+        return sa.create_engine(url, pool_pre_ping=True, connect_args={"prepare_threshold": None})
     return sa.create_engine(url, pool_pre_ping=True)
