@@ -4,7 +4,8 @@ Usage: python bench/nightly_flow.py --scale 1 [--legacy-url URL] [--postgres-url
 Each attempt (a warm-up, then --runs timed ones) starts from empty curated and exchange databases
 (scratch PostgreSQL databases on --postgres-url, dropped after; SQLite files without it) and times:
   full         `sdx run`: every catalogued resource read, standardized and validated, curated, delivered
-               to the big-data centre's exchange database and reconciled (the first night)
+               to the big-data centre's exchange database and to the gateway stand-in (its own process,
+               the three receivers at the contract's rates) and reconciled (the first night)
   incremental  `--change-share` of each source's rows re-stamped in the legacy database, then `sdx run`
                again on the same databases (the next night)
 Without --legacy-url the legacy database is generated (SQLite, in a temporary folder) at --scale.
@@ -28,6 +29,8 @@ from typing import Any
 import sqlalchemy as sa
 from machine import machine  # bench/machine.py: the scripts run from this folder
 from processes import ROOT, scratch_postgres, summary, timed
+
+from exchange.demo import gateway_stand_in
 
 SDX = str(Path(sys.executable).parent / "sdx")
 RESULTS = Path(__file__).parent / "results"
@@ -56,7 +59,8 @@ def stages(stats: dict[str, dict[str, dict[str, Any]]]) -> dict[str, dict[str, A
         for name, s in stats.items()
         if "extract" in s
     }
-    names = ("extract", "derive", "standardize_validate", "gx", "curate", "deliver", "exchange_write")
+    names = ("extract", "derive", "standardize_validate", "gx", "curate", "deliver", "exchange_write",
+             "gateway_delivery")  # fmt: skip
     sums: dict[str, list[float]] = {n: [0, 0.0] for n in names}
 
     def add(stage: str, rows: float, seconds: float) -> None:
@@ -76,6 +80,10 @@ def stages(stats: dict[str, dict[str, dict[str, Any]]]) -> dict[str, dict[str, A
         sent = sum(ex.get(k, 0) for k in ("inserted", "updated", "deleted"))
         add("deliver", sent, ex.get("seconds", 0.0))
         add("exchange_write", sent, ex.get("exchange_seconds", 0.0))
+        # The three gateway receivers, each its own step: records pushed, and the time of their pushes.
+        for step, gw in steps.items():
+            if step.startswith("deliver:") and step != EXCHANGE_STEP:
+                add("gateway_delivery", gw.get("sent", 0), gw.get("seconds", 0.0))
     out = {
         stage: {"rows": int(rows), "seconds": round(seconds, 2), "rows_per_second": round(rows / seconds) if seconds else None}
         for stage, (rows, seconds) in sums.items()
@@ -124,6 +132,9 @@ def _attempt(legacy_url: str, postgres_url: str | None, work: Path, share: float
                 conn_id: f"sqlite:///{work / f'{conn_id}.db'}" for conn_id in ("curated", "bigdata_centre")
             }
         env = _connections({"legacy_supervision": legacy_url, **urls}, work / "home")
+        # The three gateway receivers: the stand-in, as its own process, granting the contract's rates.
+        (work / "gateway").mkdir()
+        env |= stack.enter_context(gateway_stand_in(work / "gateway", env))
         out: dict[str, Any] = {}
         for phase in ("full", "incremental"):
             if phase == "incremental":
