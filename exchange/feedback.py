@@ -96,18 +96,9 @@ def collect_feedback(
             conn, state.quarantine, resource, source_table=source_table(resource), errors=errors,
             seen_record_ids=seen, run_id=ctx.run_id, now=now, issues=[ISSUE],
         )  # fmt: skip
-        led = state.ledger
-        ids = [r.record_id for r, _ in current]
-        for start in range(0, len(ids), 1000):
-            conn.execute(
-                led.update()
-                .where(
-                    led.c.receiver == RECEIVER,
-                    led.c.resource == resource.name,
-                    led.c.record_id.in_(ids[start : start + 1000]),
-                )
-                .values(outcome=state.REFUSED)
-            )
+        state.update_ledger(
+            conn, RECEIVER, resource.name, [r.record_id for r, _ in current], outcome=state.REFUSED
+        )
     if current:
         log.warning("feedback %s: %s refuses %d records", resource.name, RECEIVER, len(current))
     return {"refused": len(current), **counts}

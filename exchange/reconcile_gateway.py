@@ -105,18 +105,8 @@ def _differences(
 
 def _reset(conn: sa.Connection, receiver: str, resource: Resource, differences: Iterable[Difference]) -> int:
     """Make the next delivery send these records again: a ledger seq no curated version has."""
-    led = state.ledger
     ids = [d.record_id for d in differences if d.problem in ("missing", "stale", "not_deleted")]
-    for start in range(0, len(ids), 1000):
-        conn.execute(
-            led.update()
-            .where(
-                led.c.receiver == receiver,
-                led.c.resource == resource.name,
-                led.c.record_id.in_(ids[start : start + 1000]),
-            )
-            .values(seq=0)
-        )
+    state.update_ledger(conn, receiver, resource.name, ids, seq=0)
     return len(ids)
 
 

@@ -168,6 +168,31 @@ def finish_run(engine: sa.Engine, run_id: str, status: str, now: dt.datetime) ->
         conn.execute(runs.update().where(runs.c.run_id == run_id).values(status=status, finished_at=now))
 
 
+def update_ledger(
+    conn: sa.Connection,
+    receiver: str,
+    resource_name: str,
+    record_ids: list[str],
+    *where: sa.ColumnElement[bool],
+    **values: Any,
+) -> None:
+    """Set `values` on the ledger rows of these records of a receiver's resource (and `where`).
+
+    A thousand ids a statement: some databases bound the parameters one statement may carry.
+    """
+    for start in range(0, len(record_ids), 1000):
+        conn.execute(
+            ledger.update()
+            .where(
+                ledger.c.receiver == receiver,
+                ledger.c.resource == resource_name,
+                ledger.c.record_id.in_(record_ids[start : start + 1000]),
+                *where,
+            )
+            .values(**values)
+        )
+
+
 def record_step(
     conn: sa.Connection, run_id: str, resource: str, step: str, stats: dict[str, Any], now: dt.datetime
 ) -> None:

@@ -88,9 +88,7 @@ def _confirm(conn: sa.Connection, resource: Resource, batch_id: str, unchanged: 
     led = state.ledger
     batch = sa.and_(led.c.receiver == RECEIVER, led.c.resource == resource.name, led.c.batch_id == batch_id)
     conn.execute(led.update().where(batch).values(outcome=state.WRITTEN))
-    for start in range(0, len(unchanged), 1000):
-        chunk = unchanged[start : start + 1000]
-        conn.execute(led.update().where(batch, led.c.record_id.in_(chunk)).values(outcome=state.UNCHANGED))
+    state.update_ledger(conn, RECEIVER, resource.name, unchanged, batch, outcome=state.UNCHANGED)
 
 
 def deliver_resource(

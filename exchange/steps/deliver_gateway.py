@@ -170,14 +170,11 @@ def _confirm(
     batch: _Batch,
     outcome: PushOutcome,
 ) -> dict[str, int]:
-    led = state.ledger
-    in_batch = sa.and_(_ledger_where(receiver, resource), led.c.batch_id == batch.request_id)
+    in_batch = state.ledger.c.batch_id == batch.request_id
     refused = {r.record_id for r in outcome.rejected}
     accepted = [rid for rid in dict.fromkeys(outcome.accepted) if rid not in refused]
     for ids, result in ((accepted, state.WRITTEN), (sorted(refused), state.REFUSED)):
-        for start in range(0, len(ids), 1000):
-            chunk = ids[start : start + 1000]
-            conn.execute(led.update().where(in_batch, led.c.record_id.in_(chunk)).values(outcome=result))
+        state.update_ledger(conn, receiver, resource.name, ids, in_batch, outcome=result)
     quarantined = _quarantine(conn, ctx, resource, receiver, batch, outcome, accepted)
     ops = {r["recordId"]: r["op"] for r in batch.records}
     return {
