@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from catalog import default_catalog
+from catalog.checks import BIGDATA_CENTRE, GATEWAY_RECEIVERS
 
 TIMEZONE = "Asia/Shanghai"
 
@@ -14,11 +15,10 @@ TIMEZONE = "Asia/Shanghai"
 RUN_MODES = ("incremental", "snapshot", "full", "backfill")
 OWNER = "data-management-centre"
 
-# Every receiver, by connection id: the big-data centre's exchange database, then the gateway receivers.
-# Each gateway receiver's deliver task runs in the Airflow pool of its name, so that tasks on several
-# workers share the receiver's granted rate instead of each taking all of it (docs/operations.md, Pools).
-BIGDATA_CENTRE = "bigdata_centre"
-GATEWAY_RECEIVERS = ("service_network", "province_supervision", "province_hazchem")
+# Every receiver, by connection id (the catalogue's checks name them): the big-data centre's exchange
+# database, then the gateway receivers. Each gateway receiver's deliver task runs in the Airflow pool of its
+# name, so that tasks on several workers share the receiver's granted rate instead of each taking all of it
+# (docs/operations.md, Pools).
 RECEIVERS = (BIGDATA_CENTRE, *GATEWAY_RECEIVERS)
 
 DEFAULT_ARGS = {
