@@ -243,9 +243,9 @@ def main() -> int:
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
 
-    from sandbox.gateway.contract import PRODUCTION_RATES
+    from sandbox.gateway.contract import production_rates
 
-    granted = PRODUCTION_RATES[RECEIVER]
+    granted = production_rates()[RECEIVER]
     runs = []
     for run in range(1, args.runs + 1):
         with tempfile.TemporaryDirectory(prefix="sdx-bench-gateway-") as work:

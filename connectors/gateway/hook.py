@@ -25,8 +25,6 @@ from connectors.gateway.signing import encode_body
 from connectors.gateway.transport import GatewayError, RetryPolicy, Transport, limiter_for
 from schemas.canonical import sorted_lines_digest
 
-# The rates the receivers grant in production (contracts/README.md §2); the connection extra may lower them.
-DEFAULT_RATES = {"service_network": 20.0, "province_supervision": 5.0, "province_hazchem": 5.0}
 MAX_REQUEST_ID = 64
 # Batches in flight at once: two keep the receiver busy while the next is checked, encoded and signed.
 DEFAULT_IN_FLIGHT = 2
@@ -113,7 +111,8 @@ class GatewayHook(BaseHook):
         base_url = host if "://" in host else f"{conn.schema or 'https'}://{host}"
         if conn.port and "://" not in host:
             base_url += f":{conn.port}"
-        rate = float(extra.get("rate_limit") or DEFAULT_RATES.get(self.conn_id, 5.0))
+        # The rate the receiver grants (catalog.yaml `gateway_rates`); the connection extra may lower it.
+        rate = float(extra.get("rate_limit") or self.catalog.settings["gateway_rates"][self.conn_id])
         defaults = RetryPolicy()
         return Transport(
             self.conn_id,

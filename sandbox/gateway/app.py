@@ -98,7 +98,7 @@ class GatewayState:
     store: GatewayStore
     apps: dict[str, str]
     expires_in: int = c.DEFAULT_EXPIRES_IN
-    rates: dict[str, float] = field(default_factory=lambda: dict(c.PRODUCTION_RATES))
+    rates: dict[str, float] = field(default_factory=c.production_rates)
     faults: FaultPlan = field(default_factory=FaultPlan)
     clock: Callable[[], float] = time.time
     limiter: RateLimiter = field(default_factory=RateLimiter)

@@ -14,14 +14,19 @@ from catalog import default_catalog
 from catalog.checks import GATEWAY_CONTRACT, GATEWAY_RECEIVERS
 
 RECEIVERS = GATEWAY_RECEIVERS
-# contracts/README.md section 2: the rates the receivers grant in production, requests per second per app key.
-PRODUCTION_RATES = {"service_network": 20.0, "province_supervision": 5.0, "province_hazchem": 5.0}
+
+
 MAX_RECORDS = 500
 MAX_BODY_BYTES = 2 * 1024 * 1024
 CLOCK_WINDOW_MS = 300_000
 NONCE_WINDOW_S = 600
 IDEMPOTENCY_WINDOW_S = 24 * 3600
 DEFAULT_EXPIRES_IN = 7200
+
+
+def production_rates() -> dict[str, float]:
+    """The rates the receivers grant in production, requests per second per app key (catalog.yaml)."""
+    return {name: float(rate) for name, rate in default_catalog().settings["gateway_rates"].items()}
 
 
 @dataclass(frozen=True)
