@@ -17,6 +17,8 @@ class IssueKind:
     severity: str
     message: str
     fix: str
+    # A receiver's refusal code this kind stands for (contracts/gateway.yaml `errorCode`), where it is one.
+    receiver_code: str | None = None
 
     @property
     def is_error(self) -> bool:

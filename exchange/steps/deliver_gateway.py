@@ -40,17 +40,13 @@ from exchange.faults import (
 )
 from exchange.feedback import source_table
 from exchange.orchestration import GATEWAY_RECEIVERS
-from quality.issues import issue_kind
+from quality.issues import issue_kind, issue_kinds
 from quality.quarantine import mask_free_text, record_quarantine
 
 log = logging.getLogger(__name__)
 
-# The receiver's refusal codes (gateway.yaml PushResponse) as issue kinds of quality/issues.yaml.
-REFUSAL_ISSUES = {
-    "E1001": "gateway.invalid",
-    "E1003": "gateway.digest_mismatch",
-    "E1004": "gateway.seq_conflict",
-}
+# The receiver's refusal codes (gateway.yaml PushResponse) as issue kinds: quality/issues.yaml `receiver_code`.
+REFUSAL_ISSUES = {kind.receiver_code: code for code, kind in issue_kinds().items() if kind.receiver_code}
 GATEWAY_ISSUES = tuple(REFUSAL_ISSUES.values())
 # A batch's request id says whether its records are ones the receiver lacks (I) or holds (U, D), so that a
 # resend after a crash rebuilds exactly the body first sent: the ledger rows of the batch no longer say.
