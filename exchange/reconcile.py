@@ -174,6 +174,19 @@ def store_reconciliation(
         conn.execute(diff.insert(), rows)
 
 
+def record_reconciliation(
+    engine: sa.Engine, run_id: str, receiver: str, results: Sequence[TableReconciliation], unit: str
+) -> None:
+    """Store a run's results with one receiver and log them: an error when any record differs."""
+    if results:
+        with engine.begin() as conn:
+            store_reconciliation(conn, run_id, receiver, results)
+    differing = sum(r.differences for r in results)
+    (log.error if differing else log.info)(
+        "reconcile %s: %d %s, %d differing records", receiver, len(results), unit, differing
+    )
+
+
 def reconcile(
     ctx: RunContext, resources: Iterable[str] | None = None, exchange: ExchangeDatabaseHook | None = None
 ) -> list[TableReconciliation]:
@@ -197,13 +210,7 @@ def reconcile(
     for resource in shared:
         collect_feedback(ctx, resource, exchange)
         results.append(reconcile_resource(ctx, resource, exchange))
-    if results:
-        with engine.begin() as conn:
-            store_reconciliation(conn, ctx.run_id, RECEIVER, results)
-    differing = sum(r.differences for r in results)
-    (log.error if differing else log.info)(
-        "reconcile %s: %d tables, %d differing records", RECEIVER, len(results), differing
-    )
+    record_reconciliation(engine, ctx.run_id, RECEIVER, results, "tables")
     return results
 
 

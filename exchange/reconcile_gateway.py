@@ -29,7 +29,7 @@ from exchange.reconcile import (
     Difference,
     TableReconciliation,
     headline,
-    store_reconciliation,
+    record_reconciliation,
     stored_rows,
 )
 from exchange.steps.deliver_gateway import is_configured
@@ -177,12 +177,7 @@ def reconcile_gateway(
     engine = ctx.curated.get_conn()
     state.create_all(engine, shared)
     results = [reconcile_resource(ctx, receiver, resource, hook) for resource in shared]
-    with engine.begin() as conn:
-        store_reconciliation(conn, ctx.run_id, receiver, results)
-    differing = sum(r.differences for r in results)
-    (log.error if differing else log.info)(
-        "reconcile %s: %d resources, %d differing records", receiver, len(results), differing
-    )
+    record_reconciliation(engine, ctx.run_id, receiver, results, "resources")
     return results
 
 
