@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from catalog import Resource
+from connectors.sql import bulk
 from quality.quarantine import quarantine_table
 from schemas.tables import curated_table
 
@@ -186,7 +187,7 @@ def update_ledger(
             .where(
                 ledger.c.receiver == receiver,
                 ledger.c.resource == resource_name,
-                ledger.c.record_id.in_(record_ids[start : start + 1000]),
+                bulk.key_in(conn, ledger.c.record_id, record_ids[start : start + 1000]),
                 *where,
             )
             .values(**values)

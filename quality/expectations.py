@@ -113,6 +113,15 @@ def build_suite(resource: Resource, checks: list[RuleCheck], gate: QualityGate |
     return suite
 
 
+def validation_columns(checks: list[RuleCheck]) -> list[str]:
+    """The columns of a batch the suite reads: a run keeps only these for GX, not whole records."""
+    read = {"record_id", "deleted", "quarantined", RECHECKED}
+    for check in checks:
+        read.update(check.columns)
+        read.update(check.when)
+    return sorted(read)
+
+
 def validation_frame(records: pd.DataFrame, checks: list[RuleCheck]) -> pd.DataFrame:
     """The frame GX validates: live records with the derived columns some checks compare against."""
     frame = records[~records["deleted"].astype(bool)].copy()

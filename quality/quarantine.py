@@ -70,6 +70,32 @@ def masked_values(resource: Resource, findings: pd.DataFrame) -> pd.Series:
     return values.astype(object)
 
 
+def _existing_rows(
+    conn: sa.Connection,
+    table: sa.Table,
+    resource: Resource,
+    record_ids: list[str],
+    issues: Collection[str] | None,
+) -> dict[tuple[str, str, str], sa.Row]:
+    # The resource's quarantine rows (open or resolved) of these records. A full night sees every record
+    # of a resource, far more than it has quarantine rows: then reading the resource's rows once beats
+    # looking up each record id.
+    of_resource = [table.c.resource == resource.name]
+    if issues is not None:
+        of_resource.append(table.c.issue.in_(list(issues)))
+    rows = conn.execute(sa.select(sa.func.count()).select_from(table).where(*of_resource)).scalar_one()
+    if rows <= len(record_ids):
+        wanted = set(record_ids)
+        found = conn.execute(sa.select(table).where(*of_resource))
+        return {(r.record_id, r.issue, r.item): r for r in found if r.record_id in wanted}
+    existing: dict[tuple[str, str, str], sa.Row] = {}
+    for start in range(0, len(record_ids), 1000):
+        chunk = record_ids[start : start + 1000]
+        found = conn.execute(sa.select(table).where(*of_resource, table.c.record_id.in_(chunk)))
+        existing.update({(r.record_id, r.issue, r.item): r for r in found})
+    return existing
+
+
 def record_quarantine(
     conn: sa.Connection,
     table: sa.Table,
@@ -90,13 +116,7 @@ def record_quarantine(
     that also loads the curated records and moves the watermark.
     """
     current = {(r.record_id, r.issue, r.item or ""): r for r in errors.itertuples(index=False)}
-    existing: dict[tuple[str, str, str], sa.Row] = {}
-    for start in range(0, len(seen_record_ids), 1000):
-        chunk = seen_record_ids[start : start + 1000]
-        stmt = sa.select(table).where(table.c.resource == resource.name, table.c.record_id.in_(chunk))
-        if issues is not None:
-            stmt = stmt.where(table.c.issue.in_(list(issues)))
-        existing.update({(r.record_id, r.issue, r.item): r for r in conn.execute(stmt)})
+    existing = _existing_rows(conn, table, resource, seen_record_ids, issues)
     masked = dict(zip(current.keys(), masked_values(resource, errors), strict=True)) if len(errors) else {}
     inserts, refreshes = [], []
     for key, f in current.items():

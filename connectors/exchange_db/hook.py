@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 
 from catalog import Resource
+from connectors.sql import bulk
 from connectors.sql.hook import SqlAlchemyHook
 from schemas.canonical import sorted_lines_digest
 from schemas.tables import exchange_table, push_log_table
@@ -135,7 +136,7 @@ class ExchangeDatabaseHook(SqlAlchemyHook):
                 (updates if row.record_id in current else inserts).append(values)
                 current[row.record_id] = row.digest
             if inserts:
-                conn.execute(table.insert(), inserts)
+                bulk.insert_rows(conn, table, inserts)
             if updates:
                 key: sa.BindParameter[str] = sa.bindparam("b_hj_jlid")
                 conn.execute(
@@ -173,7 +174,9 @@ class ExchangeDatabaseHook(SqlAlchemyHook):
         found: dict[str, str] = {}
         for start in range(0, len(ids), 1000):
             chunk = ids[start : start + 1000]
-            stmt = sa.select(table.c.hj_jlid, table.c.hj_sjzw).where(table.c.hj_jlid.in_(chunk))
+            stmt = sa.select(table.c.hj_jlid, table.c.hj_sjzw).where(
+                bulk.key_in(conn, table.c.hj_jlid, chunk)
+            )
             found.update({rid: str(d).strip() for rid, d in conn.execute(stmt)})
         return found
 

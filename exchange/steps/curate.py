@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from catalog import Resource
+from connectors.sql import bulk
 from exchange import faults, settings, staging, state
 from exchange.context import RunContext, shanghai_now
 from exchange.steps import merge
@@ -31,7 +32,7 @@ def _existing(conn: sa.Connection, table: sa.Table, ids: list[str]) -> dict[str,
             {
                 r.record_id: r
                 for r in conn.execute(
-                    sa.select(*cols).where(table.c.record_id.in_(ids[start : start + 1000]))
+                    sa.select(*cols).where(bulk.key_in(conn, table.c.record_id, ids[start : start + 1000]))
                 )
             }
         )
@@ -73,7 +74,7 @@ def _load_batch(
         else:
             updates.append({"k_record_id": rec["record_id"], **data, **values})
     if inserts:
-        conn.execute(table.insert(), inserts)
+        bulk.insert_rows(conn, table, inserts)
     for group in _by_columns(updates):
         conn.execute(table.update().where(table.c.record_id == sa.bindparam("k_record_id")), group)
     return counts
@@ -122,15 +123,15 @@ def _store_snapshot(
     for start in range(0, len(stale), 1000):
         conn.execute(
             snap.delete().where(
-                snap.c.resource == resource.name, snap.c.source_key.in_(stale[start : start + 1000])
+                snap.c.resource == resource.name,
+                bulk.key_in(conn, snap.c.source_key, stale[start : start + 1000]),
             )
         )
     rows = [
         {"resource": resource.name, "source_key": k, "row_hash": h, "run_id": run_id}
         for k, h in zip(changed["key"], changed["row_hash"], strict=True)
     ]
-    for start in range(0, len(rows), 5000):
-        conn.execute(snap.insert(), rows[start : start + 5000])
+    bulk.insert_rows(conn, snap, rows)
 
 
 def _read_keys(ctx: RunContext, source: str, partition_values: list[str]) -> pd.DataFrame:

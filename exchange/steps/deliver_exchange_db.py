@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from catalog import Resource
 from connectors.exchange_db.hook import ExchangeDatabaseHook, ExchangeRow
+from connectors.sql import bulk
 from exchange import settings, state
 from exchange.context import RunContext, shanghai_now
 from exchange.faults import (
@@ -69,12 +70,15 @@ def _record_intent(conn: sa.Connection, resource: Resource, batch_id: str, rows:
     ids = [r.record_id for r in rows]
     conn.execute(
         led.delete().where(
-            led.c.receiver == RECEIVER, led.c.resource == resource.name, led.c.record_id.in_(ids)
+            led.c.receiver == RECEIVER,
+            led.c.resource == resource.name,
+            bulk.key_in(conn, led.c.record_id, ids),
         )
     )
     now = shanghai_now()
-    conn.execute(
-        led.insert(),
+    bulk.insert_rows(
+        conn,
+        led,
         [
             {"receiver": RECEIVER, "resource": resource.name, "record_id": r.record_id, "seq": r.sdx_seq,
              "digest": r.sdx_digest, "deleted": bool(r.sdx_deleted), "batch_id": batch_id,

@@ -30,6 +30,7 @@ from catalog import Resource
 from catalog.export import RECEIVER_NAMES
 from connectors.gateway.hook import GatewayHook, PushOutcome
 from connectors.gateway.payloads import MAX_RECORDS, CuratedRecord, PushRecord, batches
+from connectors.sql import bulk
 from exchange import settings, state
 from exchange.context import RunContext, shanghai_now
 from exchange.faults import (
@@ -145,10 +146,13 @@ def _record_intent(conn: sa.Connection, resource: Resource, receiver: str, batch
     led = state.ledger
     ids = [r.record_id for r in batch.rows]
     digests = {r["recordId"]: r["digest"] for r in batch.records}
-    conn.execute(led.delete().where(_ledger_where(receiver, resource), led.c.record_id.in_(ids)))
-    now = shanghai_now()
     conn.execute(
-        led.insert(),
+        led.delete().where(_ledger_where(receiver, resource), bulk.key_in(conn, led.c.record_id, ids))
+    )
+    now = shanghai_now()
+    bulk.insert_rows(
+        conn,
+        led,
         [
             {"receiver": receiver, "resource": resource.name, "record_id": r.record_id, "seq": r.sdx_seq,
              "digest": digests[r.record_id], "deleted": bool(r.sdx_deleted), "batch_id": batch.request_id,

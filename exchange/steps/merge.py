@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from catalog import Catalog, Resource
+from connectors.sql import bulk
 from exchange import staging, state
 from quality.records import UNUSABLE_MATCH, StandardizedBatch, is_deleted, standardize_item
 from quality.standardize import Standardized
@@ -303,7 +304,7 @@ def _replace(conn: sa.Connection, resource: str, values: list[dict[str, Any]]) -
             )
         )
     for start in range(0, len(values), 5000):
-        conn.execute(rows.insert(), values[start : start + 5000])
+        bulk.insert_rows(conn, rows, values[start : start + 5000])
 
 
 def store_rows(

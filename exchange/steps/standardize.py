@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from exchange import faults, settings, staging, state
 from exchange.context import RunContext
 from exchange.steps import merge
+from quality.expectations import validation_columns
 from quality.records import standardize_records
 from quality.rules import compile_rules
 from quality.validation import judge
@@ -66,7 +67,9 @@ def standardize_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
     counts: collections.Counter[str] = collections.Counter()
     by_issue: collections.Counter[str] = collections.Counter()
     failures: collections.Counter[str] = collections.Counter()
+    # Kept for the Great Expectations run over the whole resource: only the columns its suite reads.
     gx_frames: list[pd.DataFrame] = []
+    gx_columns = validation_columns(checks)
     partition_values = manifest.partition_values([resource_name])
     valid_path = staging.path(ctx.run_id, resource_name, "valid.parquet")
     findings_path = staging.path(ctx.run_id, resource_name, "findings.parquet")
@@ -106,7 +109,7 @@ def standardize_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
             errors = verdict.findings[verdict.findings["severity"] == "error"]
             by_issue.update(errors.drop_duplicates(["row", "issue"])["issue"].tolist())
             failures.update({o.check.name: int(o.fails.sum()) for o in verdict.outcomes})
-            gx_frames.append(records)
+            gx_frames.append(records[[c for c in gx_columns if c in records.columns]])
             log.info("standardize %s: %d records", resource_name, counts["extracted"])
     stats: dict[str, Any] = {
         **{k: counts.get(k, 0) for k in ("extracted", "deleted", "valid", "quarantined")},

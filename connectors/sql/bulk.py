@@ -1,0 +1,58 @@
+"""Writing and looking up many rows at once: PostgreSQL's COPY and key arrays, plain SQLAlchemy elsewhere."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+
+def _copies(conn: sa.Connection) -> bool:
+    return conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
+
+
+def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert `rows` (dicts with the same keys) into `table` inside the connection's transaction.
+
+    On PostgreSQL through psycopg the rows go in one `COPY … FROM STDIN`: measured on the curated
+    certificates, about ten times the rows per second of SQLAlchemy's batched INSERT, whose statement
+    building and parameter conversion in Python is most of its cost. Columns left out get their
+    scalar Python default, as an INSERT through SQLAlchemy would give them; a column with a callable
+    default, or any other database, takes the plain batched INSERT.
+    """
+    if not rows:
+        return
+    names = list(rows[0])
+    defaults = {c.name: c.default for c in table.columns if c.name not in rows[0] and c.default is not None}
+    if not _copies(conn) or not all(getattr(d, "is_scalar", False) for d in defaults.values()):
+        conn.execute(table.insert(), list(rows))
+        return
+    preparer = conn.dialect.identifier_preparer
+    columns = ", ".join(preparer.quote(name) for name in [*names, *defaults])
+    extra = tuple(getattr(d, "arg", None) for d in defaults.values())
+    statement = f"COPY {preparer.format_table(table)} ({columns}) FROM STDIN"
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row((*(row[name] for name in names), *extra))
+    except conn.dialect.loaded_dbapi.Error as error:
+        # The same exception types as any statement run through SQLAlchemy (IntegrityError and so on).
+        raise sa.exc.DBAPIError.instance(
+            statement, None, error, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+        ) from error
+    finally:
+        cursor.close()
+
+
+def key_in(conn: sa.Connection, column: sa.ColumnElement[Any], keys: Sequence[Any]) -> sa.ColumnElement[bool]:
+    """`column IN keys`; on PostgreSQL one array parameter (`= ANY(:keys)`) instead of one per key.
+
+    SQLAlchemy renders an IN list as one bound parameter per key, and building those costs more than the
+    look-up itself for lists of thousands.
+    """
+    if conn.dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, list(keys), type_=postgresql.ARRAY(column.type)))
+    return column.in_(list(keys))
