@@ -109,14 +109,23 @@ def _kind_of(request_id: str) -> str:
     return parts[-3] if len(parts) >= 3 and parts[-3] in (_NEW, _HELD) else _HELD
 
 
+#: Curated rows turned into push records at a time.
+_BUILD_ROWS = 2000
+
+
 def _plan(
     hook: GatewayHook, resource: Resource, receiver: str, pending: list[tuple[sa.Row, str | None, str | None]]
 ) -> Iterator[_Batch]:
     """Unfinished batches first (same request id, same body), then new batches of the other versions."""
 
-    def records(rows: list[sa.Row], held: bool) -> list[PushRecord]:
-        curated = [CuratedRecord.from_row(resource, r) for r in rows]
-        return hook.build_records(resource.name, curated, held={r.record_id for r in rows} if held else ())
+    def records(rows: list[sa.Row], held: bool) -> Iterator[PushRecord]:
+        # Built as the batches are cut, a few thousand at a time: never a whole resource's push records.
+        for start in range(0, len(rows), _BUILD_ROWS):
+            part = rows[start : start + _BUILD_ROWS]
+            curated = [CuratedRecord.from_row(resource, r) for r in part]
+            yield from hook.build_records(
+                resource.name, curated, held={r.record_id for r in part} if held else ()
+            )
 
     resend: dict[str, list[sa.Row]] = {}
     fresh: dict[str, list[sa.Row]] = {_NEW: [], _HELD: []}
@@ -133,7 +142,7 @@ def _plan(
             # Some record changed since: not the same request any more, its records go in new batches.
             fresh[_kind_of(batch)].extend(rows)
         else:
-            yield _Batch(batch, rows, records(rows, _kind_of(batch) == _HELD))
+            yield _Batch(batch, rows, list(records(rows, _kind_of(batch) == _HELD)))
     for kind, rows in fresh.items():
         rows.sort(key=lambda r: r.record_id)
         by_id = {r.record_id: r for r in rows}
