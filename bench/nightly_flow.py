@@ -33,6 +33,7 @@ from processes import ROOT, scratch_postgres, summary, timed
 from exchange.demo import gateway_stand_in
 
 SDX = str(Path(sys.executable).parent / "sdx")
+PY_SPY = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
 RESULTS = Path(__file__).parent / "results"
 EXCHANGE_STEP = "deliver:bigdata_centre"
 
@@ -98,11 +99,19 @@ def _commit() -> str:
     return subprocess.run(git, capture_output=True, text=True).stdout.strip()
 
 
-def _stats(curated_url: str, run_id: str) -> dict[str, Any]:
+def _stats(curated_url: str, run_id: str, log: Path) -> dict[str, Any]:
+    """The run's step statistics; a run that did not end as success or held (exit 1 both) is no result."""
     from exchange import state
 
     engine = sa.create_engine(curated_url)
     try:
+        with engine.connect() as conn:
+            status = conn.execute(
+                sa.select(state.runs.c.status).where(state.runs.c.run_id == run_id)
+            ).scalar()
+        if status not in ("success", "held"):
+            tail = log.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"run {run_id} ended {status}:\n{tail}")
         return state.step_stats(engine, run_id)
     finally:
         engine.dispose()
@@ -120,7 +129,8 @@ def _restamp(legacy_url: str, share: float) -> dict[str, int]:
         engine.dispose()
 
 
-def _attempt(legacy_url: str, postgres_url: str | None, work: Path, share: float, resources: list[str]) -> dict[str, Any]:  # fmt: skip
+def _attempt(legacy_url: str, postgres_url: str | None, work: Path, share: float, resources: list[str],
+             profile: Path | None = None) -> dict[str, Any]:  # fmt: skip
     with ExitStack() as stack:
         if postgres_url:
             urls = {
@@ -142,9 +152,13 @@ def _attempt(legacy_url: str, postgres_url: str | None, work: Path, share: float
             load = [round(x, 1) for x in os.getloadavg()]
             run_id = f"bench-{phase}"
             cmd = [SDX, "run", "--run-id", run_id] + (["--resources", *resources] if resources else [])
+            if profile is not None:
+                # Wall-clock samples (idle included: waits on servers and receivers are the point).
+                out_file = profile / f"{work.name}-{phase}.txt"
+                cmd = [PY_SPY, "record", "--idle", "-r", "20", "-f", "raw", "-o", str(out_file), "--", *cmd]
             # Exit 1: the quality gate held a resource back; the run still completed and is timed.
             run = timed(cmd, env, work / f"{phase}.log", ok=(0, 1))
-            stats = _stats(urls["curated"], run_id)
+            stats = _stats(urls["curated"], run_id, work / f"{phase}.log")
             out[phase] = run | {"load_average": load, "held": run["exit_code"] == 1, "stages": stages(stats)}
             out[phase]["rows_extracted"] = out[phase]["stages"]["extract"]["rows"]
         return out
@@ -152,7 +166,7 @@ def _attempt(legacy_url: str, postgres_url: str | None, work: Path, share: float
 
 def nightly(
     scale: float, legacy_url: str | None, postgres_url: str | None, runs: int, warmup: bool, share: float,
-    resources: list[str] | None = None,
+    resources: list[str] | None = None, profile: Path | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Warm-up plus `runs` attempts of a full then an incremental nightly run; medians and spreads.
 
@@ -171,7 +185,7 @@ def nightly(
         for attempt in range(runs + (1 if warmup else 0)):
             work = scratch / f"attempt-{attempt}"
             work.mkdir()
-            result = _attempt(legacy_url, postgres_url, work, share, resources or [])
+            result = _attempt(legacy_url, postgres_url, work, share, resources or [], profile)
             label = "warm-up" if warmup and not attempt else f"run {attempt}"
             print(f"scale {scale:g} {label:<8} full {result['full']['seconds']:>8.1f} s  incremental "
                   f"{result['incremental']['seconds']:>7.1f} s  peak {result['full']['peak_rss_mib']:,.0f} MiB  "
@@ -218,7 +232,13 @@ def main() -> int:
     parser.add_argument("--change-share", type=float, default=0.01)
     parser.add_argument("--resources", nargs="*", help="only these catalogue resources (default: all)")
     parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument("--label", default="", help="appended to the result file's name")
+    parser.add_argument(
+        "--profile", type=Path, help="folder for py-spy samples of each run (raw format; py-spy on PATH)"
+    )
     args = parser.parse_args()
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
     record = nightly(
         args.scale,
         args.legacy_url,
@@ -227,8 +247,10 @@ def main() -> int:
         not args.no_warm_up,
         args.change_share,
         args.resources,
+        args.profile,
     )
-    out = Path(args.out) / f"nightly_flow-{dt.date.today().isoformat()}-scale{args.scale:g}.json"
+    label = f"-{args.label}" if args.label else ""
+    out = Path(args.out) / f"nightly_flow-{dt.date.today().isoformat()}-scale{args.scale:g}{label}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     print(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,12 +33,13 @@ def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, A
     preparer = conn.dialect.identifier_preparer
     columns = ", ".join(preparer.quote(name) for name in [*names, *defaults])
     extra = tuple(getattr(d, "arg", None) for d in defaults.values())
+    integers = [(name, isinstance(table.c[name].type, sa.Integer)) for name in names]
     statement = f"COPY {preparer.format_table(table)} ({columns}) FROM STDIN"
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         with cursor.copy(statement) as copy:
             for row in rows:
-                copy.write_row((*(row[name] for name in names), *extra))
+                copy.write_row((*(_integer(row[n]) if i else row[n] for n, i in integers), *extra))
     except conn.dialect.loaded_dbapi.Error as error:
         # The same exception types as any statement run through SQLAlchemy (IntegrityError and so on).
         raise sa.exc.DBAPIError.instance(
@@ -45,6 +47,11 @@ def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, A
         ) from error
     finally:
         cursor.close()
+
+
+def _integer(value: Any) -> Any:
+    # COPY reads "0.0" as no integer, where an INSERT casts the float parameter (rounding half to even).
+    return round(value) if isinstance(value, float) and math.isfinite(value) else value
 
 
 def key_in(conn: sa.Connection, column: sa.ColumnElement[Any], keys: Sequence[Any]) -> sa.ColumnElement[bool]:
