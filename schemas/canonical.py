@@ -11,17 +11,20 @@ from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 
+# Copied for each digest: cheaper than setting up a new one (a digest is taken per record, every night).
+_SM3 = hashes.Hash(hashes.SM3())
+
 
 def sm3_hex(data: bytes) -> str:
     """SM3 (GB/T 32905) of `data`, lower-case hex."""
-    digest = hashes.Hash(hashes.SM3())
+    digest = _SM3.copy()
     digest.update(data)
     return digest.finalize().hex()
 
 
 def _canonical_value(value: Any) -> Any:
     # Contract: whole numbers are integers ("120.0" → 120), other numbers repr(float), dates YYYY-MM-DD.
-    if value is None or isinstance(value, (bool, str, int)):
+    if value is None or type(value) is str or isinstance(value, (bool, str, int)):
         return value
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
@@ -42,12 +45,12 @@ def _canonical_value(value: Any) -> Any:
     raise TypeError(f"no canonical JSON form for {type(value).__name__}")
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
 def canonical_json(data: Any) -> bytes:
     """UTF-8 canonical JSON: keys sorted by code point, no spaces, non-ASCII as is, `null` kept."""
-    text = json.dumps(
-        _canonical_value(data), ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
-    )
-    return text.encode("utf-8")
+    return _ENCODER.encode(_canonical_value(data)).encode("utf-8")
 
 
 def record_digest(data: Mapping[str, Any] | None) -> str:
