@@ -101,3 +101,24 @@ def test_key_in_finds_exactly_the_given_keys(engine):
             conn.execute(sa.select(table.c.record_id).where(bulk.key_in(conn, table.c.record_id, []))).all()
             == []
         )
+
+
+def test_a_large_load_leaves_statistics_for_the_planner(postgres_url):
+    # Without them the planner prices a key look-up as most of the table and scans it (see bulk.py).
+    engine = create_engine(postgres_url)
+    table = _table()
+    table.create(engine)
+    many = [{**ROWS[1], "record_id": f"k{n:06d}"} for n in range(bulk._FIRST_ANALYZE + 10)]
+    with engine.begin() as conn:
+        bulk.insert_rows(conn, table, many)
+    with engine.connect() as conn:
+        reltuples = conn.execute(
+            sa.text("SELECT reltuples FROM pg_class WHERE relname = 'bulk_t'")
+        ).scalar_one()
+        keys = [f"k{n:06d}" for n in range(0, 500, 10)]
+        stmt = sa.select(table.c.seq).where(bulk.key_in(conn, table.c.record_id, keys))
+        compiled = stmt.compile(conn)
+        plan = "\n".join(conn.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params).scalars())
+    engine.dispose()
+    assert reltuples == len(many)
+    assert "Index" in plan and "record_id" in plan.split("Index Cond", 1)[-1], plan
