@@ -12,6 +12,7 @@ DELIVER_BATCH_ENV = "SDX_DELIVER_BATCH_ROWS"
 # Airflow 3.3's `dags test` cannot finish a DAG that has Deadline Alerts (it hands the run the encoded
 # alerts where the scheduler hands their ids), so the demo and the in-process DAG tests turn them off.
 DEADLINE_ALERTS_ENV = "SDX_DEADLINE_ALERTS"
+WORKERS_ENV = "SDX_WORKERS"
 
 
 def home() -> Path:
@@ -32,3 +33,8 @@ def deadline_alerts() -> bool:
 def deliver_batch_rows() -> int:
     """Records per exchange-database batch (one transaction and one push-log row each)."""
     return int(os.environ.get(DELIVER_BATCH_ENV, "2000"))
+
+
+def workers() -> int:
+    """Processes `sdx run` works on sources with at once, on server databases (`SDX_WORKERS`; default: cores)."""
+    return max(1, int(os.environ.get(WORKERS_ENV, "0")) or os.cpu_count() or 1)
