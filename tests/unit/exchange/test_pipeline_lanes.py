@@ -1,4 +1,4 @@
-"""Gateway deliveries run beside the rest of the run, one lane per receiver, on server databases only."""
+"""The run's concurrency: gateway lanes beside the rest of the run, sources in waves of independent ones."""
 
 from __future__ import annotations
 
@@ -66,3 +66,16 @@ def test_a_lane_error_fails_the_run_after_every_lane_has_finished(deliveries):
         lanes.deliver("broken", gateway)
         lanes.deliver("after", gateway)
     assert [d[0] for d in deliveries] == ["broken", "after"]
+
+
+def test_sources_run_in_waves_master_first_then_legacy_then_each_derived_alone():
+    from schemas.derived import derivations
+    from schemas.manifest import master_sources
+
+    planned = {
+        source: [] for source in [*sorted(master_sources()), "permits", "certificates", *sorted(derivations())]
+    }
+    waves = pipeline._waves(planned)
+    assert waves[0] == sorted(master_sources())
+    assert waves[1] == ["permits", "certificates"]
+    assert waves[2:] == [[d] for d in sorted(derivations())]
