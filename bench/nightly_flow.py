@@ -155,7 +155,7 @@ def _attempt(legacy_url: str, postgres_url: str | None, work: Path, share: float
             if profile is not None:
                 # Wall-clock samples (idle included: waits on servers and receivers are the point).
                 out_file = profile / f"{work.name}-{phase}.txt"
-                cmd = [PY_SPY, "record", "--idle", "-r", "20", "-f", "raw", "-o", str(out_file), "--", *cmd]
+                cmd = [PY_SPY, "record", "--idle", "--subprocesses", "-r", "20", "-f", "raw", "-o", str(out_file), "--", *cmd]
             # Exit 1: the quality gate held a resource back; the run still completed and is timed.
             run = timed(cmd, env, work / f"{phase}.log", ok=(0, 1))
             stats = _stats(urls["curated"], run_id, work / f"{phase}.log")
@@ -188,7 +188,8 @@ def nightly(
             result = _attempt(legacy_url, postgres_url, work, share, resources or [], profile)
             label = "warm-up" if warmup and not attempt else f"run {attempt}"
             print(f"scale {scale:g} {label:<8} full {result['full']['seconds']:>8.1f} s  incremental "
-                  f"{result['incremental']['seconds']:>7.1f} s  peak {result['full']['peak_rss_mib']:,.0f} MiB  "
+                  f"{result['incremental']['seconds']:>7.1f} s  peak {result['full']['peak_rss_mib']:,.0f} MiB "
+                  f"(all processes {result['full']['peak_tree_rss_mib']:,.0f} MiB)  "
                   f"load {result['full']['load_average'][0]}", flush=True)  # fmt: skip
             if attempt or not warmup:
                 attempts.append(result)

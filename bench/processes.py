@@ -7,6 +7,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,21 +20,45 @@ ROOT = Path(__file__).resolve().parent.parent
 VENVS = ROOT / "var" / "bench" / "venvs"
 
 
+def _tree_rss(pid: int, stop: threading.Event, peak: list[int]) -> None:
+    # The sum over the process and its descendants (worker processes, the profiler's child), 5 times a second.
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return
+    while not stop.wait(0.2):
+        total = 0
+        for proc in [root, *root.children(recursive=True)]:
+            try:
+                total += proc.memory_info().rss
+            except psutil.NoSuchProcess:
+                continue
+        peak[0] = max(peak[0], total)
+
+
 def timed(
     cmd: list[str], env: dict[str, str] | None = None, log: Path | None = None, ok: tuple[int, ...] = (0,)
 ) -> dict[str, Any]:
-    """Run one command to its end: wall seconds and the peak RSS of it and its children (MiB).
+    """Run one command to its end: wall seconds, the peak RSS of its largest process and of all of them (MiB).
 
     `wait4` gives the rusage of this child alone (with the descendants it waited for), so each run's peak
-    is its own, not the harness's. Output goes to `log` (kept for a failure's message) or is dropped; an
-    exit code outside `ok` raises.
+    is its own, not the harness's; `ru_maxrss` is that of the largest of them. A run in several processes
+    (`sdx run`'s workers) needs their sum as well: sampled every 0.2 s, so a short spike can be missed.
+    Output goes to `log` (kept for a failure's message) or is dropped; an exit code outside `ok` raises.
     """
     out = log.open("wb") if log else subprocess.DEVNULL
+    stop, tree_peak = threading.Event(), [0]
     try:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        sampler = threading.Thread(target=_tree_rss, args=(proc.pid, stop, tree_peak), daemon=True)
+        sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - started
+        stop.set()
+        sampler.join()
     finally:
         if log:
             out.close()  # type: ignore[union-attr]
@@ -41,7 +66,12 @@ def timed(
     if code not in ok:
         tail = log.read_text(errors="replace")[-2000:] if log else ""
         raise RuntimeError(f"{cmd[0]} exited {code}:\n{tail}")
-    return {"seconds": round(seconds, 2), "peak_rss_mib": round(usage.ru_maxrss / 1024, 1), "exit_code": code}
+    return {
+        "seconds": round(seconds, 2),
+        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+        "peak_tree_rss_mib": round(max(tree_peak[0], usage.ru_maxrss * 1024) / 2**20, 1),
+        "exit_code": code,
+    }
 
 
 def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -54,6 +84,9 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "max_seconds": max(seconds),
         "spread": round((max(seconds) - min(seconds)) / median, 3) if median else None,
         "median_peak_rss_mib": statistics.median(r["peak_rss_mib"] for r in runs),
+        "median_peak_tree_rss_mib": statistics.median(
+            r.get("peak_tree_rss_mib", r["peak_rss_mib"]) for r in runs
+        ),
     }
 
 
