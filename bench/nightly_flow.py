@@ -155,7 +155,20 @@ def _attempt(legacy_url: str, postgres_url: str | None, work: Path, share: float
             if profile is not None:
                 # Wall-clock samples (idle included: waits on servers and receivers are the point).
                 out_file = profile / f"{work.name}-{phase}.txt"
-                cmd = [PY_SPY, "record", "--idle", "--subprocesses", "-r", "20", "-f", "raw", "-o", str(out_file), "--", *cmd]
+                cmd = [
+                    PY_SPY,
+                    "record",
+                    "--idle",
+                    "--subprocesses",
+                    "-r",
+                    "20",
+                    "-f",
+                    "raw",
+                    "-o",
+                    str(out_file),
+                    "--",
+                    *cmd,
+                ]
             # Exit 1: the quality gate held a resource back; the run still completed and is timed.
             run = timed(cmd, env, work / f"{phase}.log", ok=(0, 1))
             stats = _stats(urls["curated"], run_id, work / f"{phase}.log")

@@ -73,7 +73,8 @@ def test_sources_run_in_waves_master_first_then_legacy_then_each_derived_alone()
     from schemas.manifest import master_sources
 
     planned = {
-        source: [] for source in [*sorted(master_sources()), "permits", "certificates", *sorted(derivations())]
+        source: []
+        for source in [*sorted(master_sources()), "permits", "certificates", *sorted(derivations())]
     }
     waves = pipeline._waves(planned)
     assert waves[0] == sorted(master_sources())
