@@ -13,7 +13,7 @@ from exchange import settings, state
 from exchange.context import RunContext, shanghai_now
 from exchange.orchestration import GATEWAY_RECEIVERS
 from exchange.reconcile import reconcile
-from exchange.reconcile_gateway import reconcile_gateways
+from exchange.reconcile_gateway import reconcile_gateway
 from exchange.steps.curate import curate_resource
 from exchange.steps.deliver import deliver, receivers_of
 from exchange.steps.derive import derive_resource
@@ -71,7 +71,7 @@ class _GatewayLanes:
         self.ctx = ctx
         self.background = ctx.curated.get_conn().dialect.name != "sqlite"
         self.lanes: dict[str, ThreadPoolExecutor] = {}
-        self.pending: list[Future[dict[str, Any]]] = []
+        self.pending: list[Future[Any]] = []
 
     def deliver(self, resource: str, receiver: str) -> None:
         if not self.background or receiver not in GATEWAY_RECEIVERS:
@@ -80,6 +80,16 @@ class _GatewayLanes:
         if receiver not in self.lanes:
             self.lanes[receiver] = ThreadPoolExecutor(1, thread_name_prefix=f"deliver-{receiver}")
         self.pending.append(self.lanes[receiver].submit(deliver, self.ctx, resource, receiver))
+
+    def reconcile(self, resources: list[str]) -> None:
+        """Reconcile each gateway receiver at the end of its lane: one done early overlaps the others' pushes."""
+        for receiver in GATEWAY_RECEIVERS:
+            if receiver in self.lanes:
+                self.pending.append(
+                    self.lanes[receiver].submit(reconcile_gateway, self.ctx, receiver, resources)
+                )
+            else:
+                reconcile_gateway(self.ctx, receiver, resources)
 
     def __enter__(self) -> _GatewayLanes:
         return self
@@ -134,12 +144,18 @@ def _waves(planned: dict[str, list[str]]) -> list[list[str]]:
     """Sources in waves, each wave's sources independent of one another.
 
     The enterprise master first (the others resolve old codes by what it curated), then the other legacy
-    sources, then each derived source alone (one may read what another derived).
+    sources, then the derived sources, each in the first wave after every derived source it reads.
     """
     masters = [s for s in planned if s in master_sources()]
-    derived = [s for s in planned if s in derivations()]
-    legacy = [s for s in planned if s not in masters and s not in derived]
-    return [wave for wave in (masters, legacy, *([d] for d in derived)) if wave]
+    legacy = [s for s in planned if s not in masters and s not in derivations()]
+    depth: dict[str, int] = {}
+    for source in (s for s in derivations() if s in planned):  # in the plan's order: inputs first
+        inputs = derivations()[source].input_names()
+        depth[source] = 1 + max((depth.get(i, -1) for i in inputs if i in derivations()), default=-1)
+    derived = [
+        [s for s in depth if depth[s] == level] for level in range(max(depth.values(), default=-1) + 1)
+    ]
+    return [wave for wave in (masters, legacy, *derived) if wave]
 
 
 def _run_sources(ctx: RunContext, planned: dict[str, list[str]], lanes: _GatewayLanes) -> None:
@@ -178,11 +194,11 @@ def run_pipeline(ctx: RunContext, resources: list[str] | None = None) -> dict[st
     status = "failed"
     try:
         planned = plan(ctx, resources)
+        everything = [name for names in planned.values() for name in names]
         with _GatewayLanes(ctx) as lanes:
             _run_sources(ctx, planned, lanes)
-        everything = [name for names in planned.values() for name in names]
-        reconcile(ctx, everything)
-        reconcile_gateways(ctx, everything)
+            lanes.reconcile(everything)
+            reconcile(ctx, everything)  # the centre's deliveries are done: while the lanes still push
         stats = state.step_stats(ctx.curated.get_conn(), ctx.run_id)
         status = "held" if state.held_resources(stats) else "success"
     finally:

@@ -68,7 +68,7 @@ def test_a_lane_error_fails_the_run_after_every_lane_has_finished(deliveries):
     assert [d[0] for d in deliveries] == ["broken", "after"]
 
 
-def test_sources_run_in_waves_master_first_then_legacy_then_each_derived_alone():
+def test_sources_run_in_waves_master_first_then_legacy_then_derived_after_what_they_read(monkeypatch):
     from schemas.derived import derivations
     from schemas.manifest import master_sources
 
@@ -79,4 +79,10 @@ def test_sources_run_in_waves_master_first_then_legacy_then_each_derived_alone()
     waves = pipeline._waves(planned)
     assert waves[0] == sorted(master_sources())
     assert waves[1] == ["permits", "certificates"]
-    assert waves[2:] == [[d] for d in sorted(derivations())]
+    # The shipped derived sources read legacy resources only: one wave.
+    assert waves[2:] == [list(derivations())]
+    # One that reads another derived resource waits for it.
+    reader = SimpleNamespace(input_names=lambda: ["licences", "permit_0101"])
+    monkeypatch.setattr(pipeline, "derivations", lambda: {**derivations(), "licence_stats": reader})
+    waves = pipeline._waves({**planned, "licence_stats": []})
+    assert waves[2:] == [list(derivations()), ["licence_stats"]]
