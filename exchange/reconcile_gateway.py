@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from catalog import Resource
 from connectors.gateway.hook import GatewayHook, LedgerEntry
 from connectors.gateway.payloads import CuratedRecord
+from connectors.sql import bulk
 from exchange import state
 from exchange.context import RunContext
 from exchange.orchestration import GATEWAY_RECEIVERS
@@ -75,12 +76,39 @@ def _ledger(conn: sa.Connection, receiver: str, resource: Resource) -> tuple[dic
     return live, deleted, refused
 
 
-def _curated(conn: sa.Connection, resource: Resource, hook: GatewayHook) -> dict[str, str]:
-    """Live curated record → the digest of its push record: what the receiver should hold."""
-    cur = state.curated(resource)
-    rows = conn.execute(sa.select(cur).where(cur.c.sdx_deleted.is_(False)))
-    records = hook.build_records(resource.name, (CuratedRecord.from_row(resource, r) for r in rows))
-    return {r["recordId"]: r["digest"] for r in records}
+def _curated(conn: sa.Connection, receiver: str, resource: Resource, hook: GatewayHook) -> dict[str, str]:
+    """Live curated record → the digest of its push record: what the receiver should hold.
+
+    A push record's digest is a function of the curated version alone, and the ledger keeps the one it
+    sent with that version's seq: only versions the ledger has not seen are built again. Building every
+    live record's push record was most of an incremental night's reconciliation (17 s of 45 at scale 1).
+    """
+    cur, led = state.curated(resource), state.ledger
+    joined = cur.outerjoin(
+        led,
+        sa.and_(
+            led.c.receiver == receiver, led.c.resource == resource.name, led.c.record_id == cur.c.record_id
+        ),
+    )
+    versions = conn.execute(
+        sa.select(cur.c.record_id, cur.c.sdx_seq, led.c.seq, led.c.digest)
+        .select_from(joined)
+        .where(cur.c.sdx_deleted.is_(False))
+    )
+    digests: dict[str, str] = {}
+    unsent: list[str] = []
+    for record_id, seq, sent_seq, sent_digest in versions:
+        if sent_seq == seq:
+            digests[record_id] = sent_digest
+        else:
+            unsent.append(record_id)
+    for start in range(0, len(unsent), 1000):
+        rows = conn.execute(
+            sa.select(cur).where(bulk.key_in(conn, cur.c.record_id, unsent[start : start + 1000]))
+        )
+        records = hook.build_records(resource.name, [CuratedRecord.from_row(resource, r) for r in rows])
+        digests.update((r["recordId"], r["digest"]) for r in records)
+    return digests
 
 
 def _differences(
@@ -117,7 +145,7 @@ def reconcile_resource(
     engine = ctx.curated.get_conn()
     with engine.connect() as conn:
         live, deleted, refused = _ledger(conn, receiver, resource)
-        curated = _curated(conn, resource, hook)
+        curated = _curated(conn, receiver, resource, hook)
     summary = hook.ledger_summary(resource.name)
     differences: list[Difference] = []
     pages_read = not summary.agrees_with(live.items())

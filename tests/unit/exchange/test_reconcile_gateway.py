@@ -88,3 +88,41 @@ def test_records_the_receiver_lacks_are_listed_stored_and_sent_again(gateway_wor
     again = reconcile_gateways(RunContext(run_id="run-3", logical_date=LOGICAL))
     assert sum(r.differences for r in again) == 0
     assert_held_exactly(gateway_work / "gateway.db", urls(gateway_work)["curated"])
+
+
+def test_curated_digests_taken_from_the_ledger_match_push_records_built_afresh(gateway_work: Path, gateway):
+    from connectors.gateway.hook import GatewayHook
+    from connectors.gateway.payloads import CuratedRecord
+    from exchange.reconcile_gateway import _curated
+
+    _deliver("run-1")
+    resource = default_catalog().resource("cases")
+    receiver = BUILT["cases"]
+    engine = sa.create_engine(urls(gateway_work)["curated"])
+    cur = state.curated(resource)
+    with engine.begin() as conn:
+        # A version the receiver was never sent: its digest must be built, not read from the ledger.
+        changed = (
+            conn.execute(sa.select(cur.c.record_id).where(cur.c.sdx_deleted.is_(False))).scalars().first()
+        )
+        conn.execute(
+            cur.update()
+            .where(cur.c.record_id == changed)
+            .values(sdx_seq=cur.c.sdx_seq + 1, applicant_name="常州市新名称化工有限公司")
+        )
+    hook = GatewayHook(receiver)
+    with engine.connect() as conn:
+        shortcut = _curated(conn, receiver, resource, hook)
+        rows = conn.execute(sa.select(cur).where(cur.c.sdx_deleted.is_(False))).all()
+    afresh = {
+        r["recordId"]: r["digest"]
+        for r in hook.build_records(resource.name, [CuratedRecord.from_row(resource, row) for row in rows])
+    }
+    assert shortcut == afresh
+    with engine.connect() as conn:
+        sent = conn.execute(
+            sa.select(state.ledger.c.digest).where(
+                state.ledger.c.receiver == receiver, state.ledger.c.record_id == changed
+            )
+        ).scalar_one()
+    assert shortcut[changed] != sent
