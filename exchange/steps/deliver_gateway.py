@@ -78,13 +78,17 @@ def _ledger_where(receiver: str, resource: Resource) -> sa.ColumnElement[bool]:
 def _pending(
     conn: sa.Connection, resource: Resource, receiver: str
 ) -> list[tuple[sa.Row, str | None, str | None]]:
-    """(curated row, ledger outcome, ledger batch id) of every version to send, in record-id order."""
+    """(record id and seq, ledger outcome, ledger batch id) of every version to send, in record-id order.
+
+    Only the keys: the curated rows themselves are read a few thousand at a time as batches are cut
+    (`_plan`), so a first night's 200,000 licences are never all in memory at once.
+    """
     cur, led = state.curated(resource), state.ledger
     joined = cur.outerjoin(
         led, sa.and_(_ledger_where(receiver, resource), led.c.record_id == cur.c.record_id)
     )
     stmt = (
-        sa.select(cur, led.c.outcome.label("led_outcome"), led.c.batch_id.label("led_batch"),
+        sa.select(cur.c.record_id, cur.c.sdx_seq, led.c.outcome.label("led_outcome"), led.c.batch_id.label("led_batch"),
                   led.c.seq.label("led_seq"))
         .select_from(joined)
         # A record deleted before the receiver ever had it needs no delete.
@@ -113,20 +117,10 @@ def _kind_of(request_id: str) -> str:
 _BUILD_ROWS = 2000
 
 
-def _plan(
-    hook: GatewayHook, resource: Resource, receiver: str, pending: list[tuple[sa.Row, str | None, str | None]]
-) -> Iterator[_Batch]:
-    """Unfinished batches first (same request id, same body), then new batches of the other versions."""
-
-    def records(rows: list[sa.Row], held: bool) -> Iterator[PushRecord]:
-        # Built as the batches are cut, a few thousand at a time: never a whole resource's push records.
-        for start in range(0, len(rows), _BUILD_ROWS):
-            part = rows[start : start + _BUILD_ROWS]
-            curated = [CuratedRecord.from_row(resource, r) for r in part]
-            yield from hook.build_records(
-                resource.name, curated, held={r.record_id for r in part} if held else ()
-            )
-
+def _sorted_pending(
+    pending: list[tuple[sa.Row, str | None, str | None]],
+) -> tuple[dict[str, list[sa.Row]], dict[str, list[sa.Row]]]:
+    """Batches to resend as they were (by request id), and the versions for new batches (by kind)."""
     resend: dict[str, list[sa.Row]] = {}
     fresh: dict[str, list[sa.Row]] = {_NEW: [], _HELD: []}
     changed_batches: set[str] = set()
@@ -137,18 +131,44 @@ def _plan(
                 changed_batches.add(batch)
         else:
             fresh[_HELD if outcome is not None else _NEW].append(row)
+    for batch in changed_batches:
+        # Some record changed since: not the same request any more, its records go in new batches.
+        fresh[_kind_of(batch)].extend(resend.pop(batch))
+    return resend, fresh
+
+
+def _plan(
+    engine: sa.Engine,
+    hook: GatewayHook,
+    resource: Resource,
+    receiver: str,
+    pending: list[tuple[sa.Row, str | None, str | None]],
+) -> Iterator[_Batch]:
+    """Unfinished batches first (same request id, same body), then new batches of the other versions."""
+    cur = state.curated(resource)
+    full: dict[str, sa.Row] = {}  # curated rows read and not yet in a batch
+
+    def records(rows: list[sa.Row], held: bool) -> Iterator[PushRecord]:
+        # Read and built as the batches are cut, a few thousand at a time: never a whole resource's.
+        for start in range(0, len(rows), _BUILD_ROWS):
+            ids = [r.record_id for r in rows[start : start + _BUILD_ROWS]]
+            with engine.connect() as conn:
+                read = conn.execute(sa.select(cur).where(bulk.key_in(conn, cur.c.record_id, ids))).all()
+            full.update((r.record_id, r) for r in read)
+            curated = [CuratedRecord.from_row(resource, full[rid]) for rid in ids]
+            yield from hook.build_records(resource.name, curated, held=set(ids) if held else ())
+
+    def batch_of(request_id: str, chunk: list[PushRecord]) -> _Batch:
+        return _Batch(request_id, [full.pop(r["recordId"]) for r in chunk], chunk)
+
+    resend, fresh = _sorted_pending(pending)
     for batch, rows in resend.items():
-        if batch in changed_batches:
-            # Some record changed since: not the same request any more, its records go in new batches.
-            fresh[_kind_of(batch)].extend(rows)
-        else:
-            yield _Batch(batch, rows, list(records(rows, _kind_of(batch) == _HELD)))
+        yield batch_of(batch, list(records(rows, _kind_of(batch) == _HELD)))
     for kind, rows in fresh.items():
         rows.sort(key=lambda r: r.record_id)
-        by_id = {r.record_id: r for r in rows}
         # The exchange database's batch size, where smaller than the contract's 500 (tests make it small).
         for chunk in batches(records(rows, kind == _HELD), min(MAX_RECORDS, settings.deliver_batch_rows())):
-            yield _Batch(_request_id(receiver, resource, kind), [by_id[r["recordId"]] for r in chunk], chunk)
+            yield batch_of(_request_id(receiver, resource, kind), chunk)
 
 
 def _record_intent(conn: sa.Connection, resource: Resource, receiver: str, batch: _Batch) -> None:
@@ -280,7 +300,7 @@ def _push_pending(ctx: RunContext, hook: GatewayHook, resource: Resource, receiv
     in_flight = hook.batches_in_flight()
     running: set[Future[tuple[_Batch, PushOutcome, dict[str, int]]]] = set()
     with ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix=f"deliver-{receiver}") as pool:
-        for batch in _plan(hook, resource, receiver, pending):
+        for batch in _plan(engine, hook, resource, receiver, pending):
             if len(running) >= in_flight:
                 done, running = wait(running, return_when=FIRST_COMPLETED)
                 tally(done)
