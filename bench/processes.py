@@ -30,7 +30,11 @@ def _tree_rss(pid: int, stop: threading.Event, peak: list[int]) -> None:
         return
     while not stop.wait(0.2):
         total = 0
-        for proc in [root, *root.children(recursive=True)]:
+        try:
+            tree = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:  # the run has just ended
+            return
+        for proc in tree:
             try:
                 total += proc.memory_info().rss
             except psutil.NoSuchProcess:
