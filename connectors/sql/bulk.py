@@ -17,11 +17,11 @@ def _copies(conn: sa.Connection) -> bool:
 def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert `rows` (dicts with the same keys) into `table` inside the connection's transaction.
 
-    On PostgreSQL through psycopg the rows go in one `COPY … FROM STDIN`: measured on the curated
-    certificates, about ten times the rows per second of SQLAlchemy's batched INSERT, whose statement
-    building and parameter conversion in Python is most of its cost. Columns left out get their
-    scalar Python default, as an INSERT through SQLAlchemy would give them; a column with a callable
-    default, or any other database, takes the plain batched INSERT.
+    On PostgreSQL through psycopg the rows go in one `COPY … FROM STDIN` (psycopg's own copy support):
+    curating the 126,000 certificates of scale 1 spent ≈ 7 s in SQLAlchemy's batched INSERT, mostly
+    building statements and converting parameters in Python, and ≈ 1.7 s in COPY (py-spy). Columns left
+    out get their scalar Python default, as an INSERT through SQLAlchemy would give them; a column with a
+    callable default, or any other database, takes the plain batched INSERT.
     """
     if not rows:
         return
