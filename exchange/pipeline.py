@@ -6,7 +6,9 @@ import datetime as dt
 import logging
 import multiprocessing
 import os
+import sys
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from pathlib import Path
 from typing import Any
 
 from exchange import settings, state
@@ -172,7 +174,13 @@ def _run_sources(ctx: RunContext, planned: dict[str, list[str]], lanes: _Gateway
         return
     run = (ctx.run_id, ctx.logical_date, ctx.mode, ctx.since, ctx.until)
     levels = (logging.getLogger().getEffectiveLevel(), logging.getLogger("exchange").getEffectiveLevel())
-    # Spawned, not forked: this process already has threads (the lanes) and open connections.
+    # Spawned, not forked: this process already has threads (the lanes) and open connections. A spawned
+    # worker imports our packages by name before anything of ours runs in it, with this process's path:
+    # the folder they come from goes first, so a same-named folder elsewhere on the path (the test tree
+    # mirrors the packages) cannot shadow them.
+    packages = str(Path(__file__).resolve().parents[1])
+    if sys.path[:1] != [packages]:
+        sys.path.insert(0, packages)
     with ProcessPoolExecutor(
         workers,
         mp_context=multiprocessing.get_context("spawn"),
