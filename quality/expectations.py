@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -86,21 +87,36 @@ def _expectation(check: RuleCheck) -> Any:
     )
 
 
-def build_suite(resource: Resource, checks: list[RuleCheck], gate: QualityGate | None = None) -> Any:
-    """An `ExpectationSuite`: one expectation per check, then the batch-level gate expectations."""
+def build_row_suite(resource: Resource, checks: list[RuleCheck]) -> Any:
+    """The row-level part of the suite: one expectation per check (each record judged on its own)."""
     import great_expectations as gx
-    import great_expectations.expectations as gxe
 
     suite = gx.ExpectationSuite(name=f"sdx.{resource.name}")
     for check in checks:
         suite.add_expectation(_expectation(check))
-    suite.add_expectation(
+    return suite
+
+
+def build_gate_suite(resource: Resource, gate: QualityGate | None = None) -> Any:
+    """The batch-level part: unique record ids and, with a gate, the quarantined share (whole resource)."""
+    import great_expectations as gx
+
+    suite = gx.ExpectationSuite(name=f"sdx.{resource.name}.gate")
+    for expectation in _gate_expectations(gate):
+        suite.add_expectation(expectation)
+    return suite
+
+
+def _gate_expectations(gate: QualityGate | None) -> list[Any]:
+    import great_expectations.expectations as gxe
+
+    out: list[Any] = [
         gxe.ExpectColumnValuesToBeUnique(column="record_id", meta={"check": "unique:record_id", "gate": True})
-    )
+    ]
     if gate is not None:
         # `mostly` is GX's own "share of rows that must pass": the quarantined share, as a gate. Records
         # already in quarantine before the run are judged again every run, but are no new refusals.
-        suite.add_expectation(
+        out.append(
             gxe.ExpectColumnValuesToBeInSet(
                 column="quarantined",
                 value_set=[False],
@@ -110,7 +126,7 @@ def build_suite(resource: Resource, checks: list[RuleCheck], gate: QualityGate |
                 condition_parser="pandas",
             )
         )
-    return suite
+    return out
 
 
 def validation_columns(checks: list[RuleCheck]) -> list[str]:
@@ -148,23 +164,32 @@ def _validate(name: str, frame: pd.DataFrame, make_suite: Callable[[], Any]) -> 
     # GX builds suites only inside an active context: create the context first, then the suite.
     context = ephemeral_context()
     suite = make_suite()
-    definition = (
-        context.data_sources.add_pandas(name="sdx")
-        .add_dataframe_asset(name=name)
-        .add_batch_definition_whole_dataframe(name="run")
-    )
-    result = definition.get_batch(batch_parameters={"dataframe": frame}).validate(
-        suite, result_format="SUMMARY"
-    )
+    definition = _whole_frame(context.data_sources.add_pandas(name="sdx"), name)
+    return _summary(_validate_frame(definition, suite, frame))
+
+
+def _whole_frame(data_source: Any, name: str) -> Any:
+    return data_source.add_dataframe_asset(name=name).add_batch_definition_whole_dataframe(name="run")
+
+
+def _validate_frame(definition: Any, suite: Any, frame: pd.DataFrame) -> dict[str, Any]:
+    batch = definition.get_batch(batch_parameters={"dataframe": frame})
+    return dict(batch.validate(suite, result_format="SUMMARY").to_json_dict())
+
+
+def _summary(result: dict[str, Any]) -> SuiteResult:
     unexpected: dict[str, int] = {}
     gate_failures = []
-    for res in result.results:
-        meta = res.expectation_config.meta or {}
-        check = meta.get("check", res.expectation_config.type)
-        unexpected[check] = unexpected.get(check, 0) + int(res.result.get("unexpected_count") or 0)
-        if meta.get("gate") and not res.success:
-            gate_failures.append(f"{check}: {_observed(res.result)}")
-    return SuiteResult(bool(result.success), unexpected, result.to_json_dict(), tuple(gate_failures))
+    for res in result["results"]:
+        config = res["expectation_config"]
+        meta = config.get("meta") or {}
+        check = meta.get("check", config.get("type"))
+        unexpected[check] = unexpected.get(check, 0) + int(
+            (res.get("result") or {}).get("unexpected_count") or 0
+        )
+        if meta.get("gate") and not res["success"]:
+            gate_failures.append(f"{check}: {_observed(res.get('result') or {})}")
+    return SuiteResult(bool(result["success"]), unexpected, result, tuple(gate_failures))
 
 
 def _observed(result: dict[str, Any]) -> str:
@@ -173,16 +198,140 @@ def _observed(result: dict[str, Any]) -> str:
     return f"{result.get('unexpected_count', 0)} of {result.get('element_count', 0)} rows ({result.get('unexpected_percent', 0):.1f} %)"
 
 
+#: How many unexpected values (and counts of values) a merged result keeps, as GX's SUMMARY format does.
+_PARTIAL = 20
+
+
+def _merge_result(held: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
+    """One expectation's result over two batches, as GX would report it over both at once.
+
+    GX has no merge of validation results; this adds the counts and recomputes the shares the way its
+    column-map expectations compute them (unexpected of non-missing values).
+    """
+    a, b = held.get("result") or {}, more.get("result") or {}
+    result = dict(a)
+    for key in ("element_count", "missing_count", "unexpected_count"):
+        if key in a or key in b:
+            result[key] = int(a.get(key) or 0) + int(b.get(key) or 0)
+    elements, missing = result.get("element_count", 0), result.get("missing_count", 0)
+    unexpected = result.get("unexpected_count", 0)
+    shares = {
+        "missing_percent": (missing, elements),
+        "unexpected_percent": (unexpected, elements - missing),
+        "unexpected_percent_nonmissing": (unexpected, elements - missing),
+        "unexpected_percent_total": (unexpected, elements),
+    }
+    for key, (part, whole) in shares.items():
+        if key in result:
+            result[key] = 100 * part / whole if whole else None
+    for key in ("partial_unexpected_list", "partial_unexpected_index_list"):
+        if key in a or key in b:
+            result[key] = [*(a.get(key) or []), *(b.get(key) or [])][:_PARTIAL]
+    if "partial_unexpected_counts" in a or "partial_unexpected_counts" in b:
+        counts: dict[str, dict[str, Any]] = {}
+        for entry in [
+            *(a.get("partial_unexpected_counts") or []),
+            *(b.get("partial_unexpected_counts") or []),
+        ]:
+            key = json.dumps(entry["value"], sort_keys=True, default=str)
+            counts.setdefault(key, {"value": entry["value"], "count": 0})["count"] += int(entry["count"])
+        result["partial_unexpected_counts"] = sorted(counts.values(), key=lambda e: -e["count"])[:_PARTIAL]
+    merged = {**held, "success": bool(held["success"] and more["success"]), "result": result}
+    if (more.get("exception_info") or {}).get("raised_exception"):
+        merged["exception_info"] = more["exception_info"]
+    return merged
+
+
+class ResourceValidation:
+    """The GX validation of one resource, fed batch by batch as the records are standardized.
+
+    The row expectations run on each batch as it comes, so a resource of millions of records is never one
+    frame in GX (2.1 M licences at once held 4.8 GiB); their results add up to one result per expectation.
+    The batch-level gates (unique record ids, the quarantined share) need the whole resource: they run once
+    at the end, on the two or three columns they read.
+    """
+
+    def __init__(self, resource: Resource, checks: list[RuleCheck], gate: QualityGate | None = None) -> None:
+        self.resource, self.checks, self.gate = resource, checks, gate
+        self.columns = validation_columns(checks)
+        self.batches = 0
+        self._keys: list[pd.DataFrame] = []
+        self._rows: dict[str, dict[str, Any]] = {}  # each expectation's result so far
+        self._head: dict[str, Any] | None = None  # the first batch's suite name, meta and statistics
+        self._gx: tuple[Any, Any, Any] | None = None
+
+    def _started(self) -> tuple[Any, Any, Any]:
+        # One context, suite and batch definition for every batch: GX builds suites inside a context.
+        if self._gx is None:
+            data_source = ephemeral_context().data_sources.add_pandas(name="sdx")
+            suite = build_row_suite(self.resource, self.checks)
+            self._gx = (data_source, suite, _whole_frame(data_source, self.resource.name))
+        return self._gx
+
+    def add(self, records: pd.DataFrame) -> None:
+        """Validate one batch's live records with the row expectations; keep what the gates read."""
+        self.batches += 1
+        frame = validation_frame(records[[c for c in self.columns if c in records.columns]], self.checks)
+        if frame.empty:
+            return
+        self._keys.append(frame[[c for c in ("record_id", "quarantined", RECHECKED) if c in frame.columns]])
+        if not self.checks:
+            return
+        _, suite, definition = self._started()
+        part = _validate_frame(definition, suite, frame)
+        if self._head is None:
+            self._head = {k: v for k, v in part.items() if k != "results"}
+        for res in part["results"]:
+            # A suite not saved in a context gives its expectations no ids: what they check is the key.
+            config = res["expectation_config"]
+            key = json.dumps([config.get(k) for k in ("type", "kwargs", "meta")], sort_keys=True, default=str)
+            self._rows[key] = _merge_result(self._rows[key], res) if key in self._rows else res
+
+    def finish(self, rechecked: set[str] | None = None) -> SuiteResult:
+        """The whole resource's result: the row expectations summed, then the gates on every record.
+
+        `rechecked`: record ids in quarantine before the run (judged again, not counted as new refusals).
+        """
+        keys = (
+            pd.concat(self._keys, ignore_index=True)
+            if self._keys
+            else pd.DataFrame({"record_id": pd.Series(dtype=object), "quarantined": pd.Series(dtype=bool)})
+        )
+        self._keys = []
+        if rechecked is not None:
+            keys[RECHECKED] = keys["record_id"].isin(rechecked)
+        else:
+            keys[RECHECKED] = keys[RECHECKED].fillna(False).astype(bool) if RECHECKED in keys else False
+        gate = self.gate
+        if gate is not None and int((~keys[RECHECKED]).sum()) < gate.min_rows:
+            gate = None  # too few records for a share to mean anything
+        data_source = self._started()[0]
+        gates = build_gate_suite(self.resource, gate)
+        definition = _whole_frame(data_source, f"{self.resource.name}_gate")
+        gated = _validate_frame(definition, gates, keys)
+        results = [*self._rows.values(), *gated["results"]]
+        passed = sum(bool(r["success"]) for r in results)
+        merged = {
+            **(self._head or gated),
+            "results": results,
+            "success": passed == len(results),
+            "statistics": {
+                "evaluated_expectations": len(results),
+                "successful_expectations": passed,
+                "unsuccessful_expectations": len(results) - passed,
+                "success_percent": 100 * passed / len(results) if results else None,
+            },
+        }
+        return _summary(merged)
+
+
 def validate_with_gx(
     resource: Resource, checks: list[RuleCheck], records: pd.DataFrame, gate: QualityGate | None = None
 ) -> SuiteResult:
-    """Validate a batch with the resource's suite on an ephemeral GX context (no files, no network)."""
-    frame = validation_frame(records, checks)
-    if RECHECKED not in frame:
-        frame[RECHECKED] = False
-    if gate is not None and int((~frame[RECHECKED].astype(bool)).sum()) < gate.min_rows:
-        gate = None  # too few records for a share to mean anything
-    return _validate(resource.name, frame, lambda: build_suite(resource, checks, gate))
+    """Validate one frame with the resource's suite on an ephemeral GX context (no files, no network)."""
+    validation = ResourceValidation(resource, checks, gate)
+    validation.add(records)
+    return validation.finish()
 
 
 def validate_read_count(

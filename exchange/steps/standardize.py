@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from exchange import faults, settings, staging, state
 from exchange.context import RunContext
 from exchange.steps import merge
-from quality.expectations import validation_columns
+from quality.expectations import QualityGate, ResourceValidation
 from quality.records import standardize_records
 from quality.rules import compile_rules
 from quality.validation import judge
@@ -67,9 +67,9 @@ def standardize_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
     counts: collections.Counter[str] = collections.Counter()
     by_issue: collections.Counter[str] = collections.Counter()
     failures: collections.Counter[str] = collections.Counter()
-    # Kept for the Great Expectations run over the whole resource: only the columns its suite reads.
-    gx_frames: list[pd.DataFrame] = []
-    gx_columns = validation_columns(checks)
+    # Great Expectations validates each batch as it comes (quality/expectations.py), the gates at the end.
+    validation = ResourceValidation(resource, checks, QualityGate.of(resource, ctx.catalog.settings))
+    gx_seconds = 0.0
     partition_values = manifest.partition_values([resource_name])
     valid_path = staging.path(ctx.run_id, resource_name, "valid.parquet")
     findings_path = staging.path(ctx.run_id, resource_name, "findings.parquet")
@@ -109,15 +109,17 @@ def standardize_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
             errors = verdict.findings[verdict.findings["severity"] == "error"]
             by_issue.update(errors.drop_duplicates(["row", "issue"])["issue"].tolist())
             failures.update({o.check.name: int(o.fails.sum()) for o in verdict.outcomes})
-            gx_frames.append(records[[c for c in gx_columns if c in records.columns]])
+            gx_clock = time.monotonic()
+            validation.add(records)
+            gx_seconds += time.monotonic() - gx_clock
             log.info("standardize %s: %d records", resource_name, counts["extracted"])
     stats: dict[str, Any] = {
         **{k: counts.get(k, 0) for k in ("extracted", "deleted", "valid", "quarantined")},
         "quarantined_by_issue": dict(by_issue.most_common()),
         "rule_failures": dict(failures),
-        "seconds": round(time.monotonic() - clock, 3),
+        "seconds": round(time.monotonic() - clock - gx_seconds, 3),
     }
-    gx = _validate_with_gx(ctx, resource_name, checks, gx_frames, _open_quarantine(ctx, resource_name))
+    gx = _finish_gx(ctx, resource_name, validation, gx_seconds)
     gate = _gate(ctx, resource_name, gx)
     if gate["held"]:
         log.error("quality gate holds %s back: %s", resource_name, "; ".join(gate["reasons"]))
@@ -129,7 +131,7 @@ def standardize_resource(ctx: RunContext, resource_name: str) -> dict[str, Any]:
 
 def _gate(ctx: RunContext, resource_name: str, gx: dict[str, Any]) -> dict[str, Any]:
     # Batch-level expectations decide whether this resource may be curated and delivered this run.
-    from quality.expectations import QualityGate, validate_read_count
+    from quality.expectations import validate_read_count
 
     reasons = list(gx.get("gate_failures", []))
     manifest = manifest_for(resource_name)
@@ -163,24 +165,18 @@ def _open_quarantine(ctx: RunContext, resource_name: str) -> set[str]:
         return set(conn.execute(stmt).scalars())
 
 
-def _validate_with_gx(
-    ctx: RunContext, resource_name: str, checks: list, frames: list[pd.DataFrame], rechecked: set[str]
+def _finish_gx(
+    ctx: RunContext, resource_name: str, validation: ResourceValidation, seconds: float
 ) -> dict[str, Any]:
-    # Imported here: Great Expectations takes seconds to import and is only needed by this step.
-    from quality.expectations import RECHECKED, QualityGate, validate_with_gx
-
-    clock = time.monotonic()
-    resource = ctx.catalog.resource(resource_name)
-    if not frames:
+    # The gates over the whole resource, then the result the quality report shows (gx_result.json).
+    if not validation.batches:
         return {"success": True, "unexpected": {}, "seconds": 0.0}
-    gate = QualityGate.of(resource, ctx.catalog.settings)
-    batch = pd.concat(frames, ignore_index=True)
-    batch[RECHECKED] = batch["record_id"].isin(rechecked)
-    result = validate_with_gx(resource, checks, batch, gate)
+    clock = time.monotonic()
+    result = validation.finish(_open_quarantine(ctx, resource_name))
     staging.write_json(staging.path(ctx.run_id, resource_name, "gx_result.json"), result.result)
     return {
         "success": result.success,
         "gate_failures": list(result.gate_failures),
         "unexpected": result.unexpected,
-        "seconds": round(time.monotonic() - clock, 3),
+        "seconds": round(seconds + time.monotonic() - clock, 3),
     }

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import pytest
 
 from catalog import Item, Resource, Rule, default_catalog
-from quality.expectations import validate_with_gx
+from quality.expectations import QualityGate, ResourceValidation, validate_with_gx
 from quality.rules import compile_rules, evaluate
 
 D = dt.date
@@ -102,3 +103,50 @@ def test_expected_failures_row_by_row():
     assert outcomes["required_when:finish"] == {2, 4}
     assert outcomes["null_unless:kslx"] == {1, 4}
     assert outcomes["range:jd"] == {1, 4}
+
+
+def test_a_resource_validated_batch_by_batch_counts_what_one_validation_counts():
+    checks = compile_rules(RESOURCE, default_catalog())
+    whole = validate_with_gx(RESOURCE, checks, RECORDS)
+    validation = ResourceValidation(RESOURCE, checks)
+    for part in (RECORDS.iloc[:3], RECORDS.iloc[3:5], RECORDS.iloc[5:]):
+        validation.add(part)
+    batched = validation.finish()
+
+    assert validation.batches == 3
+    assert batched.unexpected == whole.unexpected
+    assert batched.success == whole.success
+    stats = batched.result["statistics"]
+    assert stats["evaluated_expectations"] == len(whole.result["results"])
+    assert stats["unsuccessful_expectations"] == sum(not r["success"] for r in whole.result["results"])
+    by_check = {r["expectation_config"]["meta"]["check"]: r["result"] for r in batched.result["results"]}
+    once = {r["expectation_config"]["meta"]["check"]: r["result"] for r in whole.result["results"]}
+    for check, result in once.items():
+        for key in ("element_count", "unexpected_count", "partial_unexpected_list"):
+            assert by_check[check].get(key) == result.get(key), (check, key)
+        assert by_check[check].get("unexpected_percent") == pytest.approx(result.get("unexpected_percent"))
+
+
+def test_the_gates_see_the_whole_resource_not_one_batch():
+    checks = compile_rules(RESOURCE, default_catalog())
+    live = RECORDS[~RECORDS["deleted"].astype(bool)]
+    # Each batch's record ids are unique on their own; together they repeat one.
+    twice = pd.concat([live.iloc[:4], live.iloc[3:]], ignore_index=True)
+    validation = ResourceValidation(RESOURCE, checks, QualityGate(0.3, 0.1, min_rows=1))
+    validation.add(twice.iloc[:4])
+    validation.add(twice.iloc[4:])
+    result = validation.finish(rechecked=set())
+
+    assert result.unexpected["unique:record_id"] == 2
+    assert any(f.startswith("unique:record_id") for f in result.gate_failures)
+    # 4 of the 8 live rows quarantined is over the 30 % the gate allows.
+    marked = twice.assign(quarantined=[i % 2 == 0 for i in range(len(twice))])
+    validation = ResourceValidation(RESOURCE, checks, QualityGate(0.3, 0.1, min_rows=1))
+    validation.add(marked.iloc[:4])
+    validation.add(marked.iloc[4:])
+    assert any(f.startswith("share:quarantined") for f in validation.finish(rechecked=set()).gate_failures)
+    # The same records already in quarantine before the run are no new refusals.
+    validation = ResourceValidation(RESOURCE, checks, QualityGate(0.3, 0.1, min_rows=1))
+    validation.add(marked)
+    rechecked = set(marked.loc[marked["quarantined"], "record_id"])
+    assert not any(f.startswith("share:") for f in validation.finish(rechecked=rechecked).gate_failures)
