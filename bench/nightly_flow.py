@@ -171,6 +171,8 @@ def _attempt(legacy_url: str, postgres_url: str | None, work: Path, share: float
                 ]
             # Exit 1: the quality gate held a resource back; the run still completed and is timed.
             run = timed(cmd, env, work / f"{phase}.log", ok=(0, 1))
+            if profile is not None:  # the run's own log beside its samples: when each step began and ended
+                shutil.copy(work / f"{phase}.log", profile / f"{work.name}-{phase}.log")
             stats = _stats(urls["curated"], run_id, work / f"{phase}.log")
             out[phase] = run | {"load_average": load, "held": run["exit_code"] == 1, "stages": stages(stats)}
             out[phase]["rows_extracted"] = out[phase]["stages"]["extract"]["rows"]
@@ -248,7 +250,7 @@ def main() -> int:
     parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument("--label", default="", help="appended to the result file's name")
     parser.add_argument(
-        "--profile", type=Path, help="folder for py-spy samples of each run (raw format; py-spy on PATH)"
+        "--profile", type=Path, help="folder for py-spy samples of each run (raw format) and its log"
     )
     args = parser.parse_args()
     if args.profile:

@@ -7,7 +7,8 @@ import logging
 import multiprocessing
 import os
 import sys
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,12 @@ class _GatewayLanes:
             self.lanes[receiver] = ThreadPoolExecutor(1, thread_name_prefix=f"deliver-{receiver}")
         self.pending.append(self.lanes[receiver].submit(deliver, self.ctx, resource, receiver))
 
+    def deliver_curated(self, resource: str) -> None:
+        """Deliver a resource just curated to each gateway receiver it is shared with."""
+        for receiver in receivers_of(self.ctx.catalog, resource):
+            if receiver in GATEWAY_RECEIVERS:
+                self.deliver(resource, receiver)
+
     def reconcile(self, resources: list[str]) -> None:
         """Reconcile each gateway receiver at the end of its lane: one done early overlaps the others' pushes."""
         for receiver in GATEWAY_RECEIVERS:
@@ -105,74 +112,159 @@ class _GatewayLanes:
                 future.result()
 
 
-def _source(ctx: RunContext, source: str, names: list[str], lanes: _GatewayLanes | None) -> list[str]:
-    """Extract (or derive), standardize, curate and deliver one source's resources; the resources done.
+def _source(ctx: RunContext, source: str, names: list[str], lanes: _GatewayLanes) -> None:
+    """Extract (or derive), standardize, curate and deliver one source's resources, in this process."""
+    _read(ctx, source, names)
+    for name in names:
+        _resource(ctx, name)
+        lanes.deliver_curated(name)
 
-    Without `lanes` (in a worker process) the gateway deliveries are left to the caller's lanes.
-    """
+
+def _read(ctx: RunContext, source: str, names: list[str]) -> None:
     if source in derivations():
         derive_resource(ctx, source)
     else:
         extract_source(ctx, source, names)
-    for name in names:
-        standardize_resource(ctx, name)
-        curate_resource(ctx, name)
-        for receiver in receivers_of(ctx.catalog, name):
-            if lanes is not None:
-                lanes.deliver(name, receiver)
-            elif receiver not in GATEWAY_RECEIVERS:
-                deliver(ctx, name, receiver)
-    return names
 
 
-def _source_in_worker(
-    run: tuple[str, dt.date, str, dt.datetime | None, dt.datetime | None], source: str, names: list[str]
-) -> list[str]:
+def _resource(ctx: RunContext, name: str) -> None:
+    # Standardize, curate and deliver to the exchange database; the gateway deliveries are the caller's.
+    standardize_resource(ctx, name)
+    curate_resource(ctx, name)
+    for receiver in receivers_of(ctx.catalog, name):
+        if receiver not in GATEWAY_RECEIVERS:
+            deliver(ctx, name, receiver)
+
+
+_RunFacts = tuple[str, dt.date, str, dt.datetime | None, dt.datetime | None]
+
+
+def _in_worker(run: _RunFacts, step: str, source: str, names: list[str]) -> None:
     # A worker process builds its own context (hooks, engines) from the run's facts.
     run_id, logical_date, mode, since, until = run
     ctx = RunContext(run_id=run_id, logical_date=logical_date, mode=mode, since=since, until=until)
-    return _source(ctx, source, names, None)
+    if step == _Schedule.READ:
+        _read(ctx, source, names)
+    else:
+        _resource(ctx, names[0])
 
 
-def _worker_logging(root_level: int, exchange_level: int) -> None:
+def _worker_start(root_level: int, exchange_level: int) -> None:
     # A spawned process starts without the command's logging set-up: the same levels, its pid in each line.
     logging.basicConfig(
         level=root_level, format=f"%(asctime)s [worker {os.getpid()}] %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("exchange").setLevel(exchange_level)
+    # Great Expectations takes seconds to import and every resource validates with it: importing it as the
+    # worker starts overlaps that with the first reads instead of delaying the worker's first resource.
+    from quality.expectations import ephemeral_context
+
+    ephemeral_context()
 
 
-def _waves(planned: dict[str, list[str]]) -> list[list[str]]:
-    """Sources in waves, each wave's sources independent of one another.
+def _started() -> int:
+    return os.getpid()
 
-    The enterprise master first (the others resolve old codes by what it curated), then the other legacy
-    sources, then the derived sources, each in the first wave after every derived source it reads.
+
+class _Schedule:
+    """What a run's workers may do next: each step as soon as what it reads is there, the critical first.
+
+    The steps and their order are the DAG's (dags/nightly_sync.py): every legacy source is read at once;
+    a resource is standardized and curated once its source is read and the enterprise master is curated
+    (the others resolve old codes by it); a derived resource is built once every planned resource it reads
+    is curated. Of the steps that may run, the master's come first, then derivations (the licences are the
+    night's longest step and every other waits on nothing), then resources, then reads.
     """
-    masters = [s for s in planned if s in master_sources()]
-    legacy = [s for s in planned if s not in masters and s not in derivations()]
-    depth: dict[str, int] = {}
-    for source in (s for s in derivations() if s in planned):  # in the plan's order: inputs first
-        inputs = derivations()[source].input_names()
-        depth[source] = 1 + max((depth.get(i, -1) for i in inputs if i in derivations()), default=-1)
-    derived = [
-        [s for s in depth if depth[s] == level] for level in range(max(depth.values(), default=-1) + 1)
-    ]
-    return [wave for wave in (masters, legacy, *derived) if wave]
+
+    READ, RESOURCE = "read", "resource"
+
+    def __init__(self, planned: dict[str, list[str]]) -> None:
+        self.planned = planned
+        self.masters = {n for s in planned if s in master_sources() for n in planned[s]}
+        self.everything = {n for names in planned.values() for n in names}
+        self.unread = [s for s in planned if s not in derivations()]
+        self.underived = [s for s in planned if s in derivations()]
+        self.read: list[str] = []  # resources whose source is read, in plan order, not yet started
+        self.curated: set[str] = set()
+
+    def _inputs_curated(self, source: str) -> bool:
+        inputs = set(derivations()[source].input_names()) & self.everything
+        return inputs <= self.curated and self.masters <= self.curated
+
+    def next(self) -> tuple[str, str, list[str]] | None:
+        """The step to start now (step, source, resources), or None when none may start yet."""
+        for name in self.read:
+            if name in self.masters:
+                return self._start(self.read, name, (self.RESOURCE, name, [name]))
+        for source in self.unread:
+            if set(self.planned[source]) & self.masters:
+                return self._start(self.unread, source, (self.READ, source, self.planned[source]))
+        for source in self.underived:
+            if self._inputs_curated(source):
+                return self._start(self.underived, source, (self.READ, source, self.planned[source]))
+        if self.masters <= self.curated and self.read:
+            return self._start(self.read, self.read[0], (self.RESOURCE, self.read[0], [self.read[0]]))
+        if self.unread:
+            source = self.unread[0]
+            return self._start(self.unread, source, (self.READ, source, self.planned[source]))
+        return None
+
+    @staticmethod
+    def _start(queue: list[str], item: str, step: tuple[str, str, list[str]]) -> tuple[str, str, list[str]]:
+        queue.remove(item)
+        return step
+
+    def done(self, step: str, names: list[str]) -> None:
+        """A step has finished: a read makes its resources ready, a resource step curates one."""
+        if step == self.READ:
+            self.read.extend(names)
+        else:
+            self.curated.update(names)
+
+    def left(self) -> list[str]:
+        """Sources and resources not started yet."""
+        return [*self.unread, *self.underived, *self.read]
+
+
+def _drive(
+    pool: ProcessPoolExecutor,
+    workers: int,
+    run: _RunFacts,
+    schedule: _Schedule,
+    curated: Callable[[str], None],
+) -> None:
+    # No more steps at once than workers: the schedule, not the pool's queue, picks each next step.
+    running: dict[Future[None], tuple[str, list[str]]] = {}
+    while True:
+        while len(running) < workers and (step := schedule.next()) is not None:
+            running[pool.submit(_in_worker, run, *step)] = (step[0], step[2])
+        if not running:
+            break
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in done:
+            kind, names = running.pop(future)
+            future.result()  # a step's error is the run's
+            schedule.done(kind, names)
+            if kind == _Schedule.RESOURCE:
+                curated(names[0])
+    if schedule.left():
+        # Nothing runs and nothing may start: a derivation waits on a resource that can never be curated.
+        raise RuntimeError(f"steps that could not start: {', '.join(schedule.left())}")
 
 
 def _run_sources(ctx: RunContext, planned: dict[str, list[str]], lanes: _GatewayLanes) -> None:
-    """Every planned source; on a server database the sources of a wave in worker processes at once.
+    """Every planned source; on a server database its steps in worker processes, as many at once as cores.
 
-    Python runs one step at a time per process, and a nightly run is mostly Python: independent sources
-    in parallel use the machine's other cores (the Airflow DAG gets the same from its parallel tasks).
-    The gateway deliveries stay on this process's lanes, fed as each source finishes.
+    Python runs one step at a time per process, and a nightly run is mostly Python: independent steps in
+    parallel use the machine's other cores (the Airflow DAG gets the same from its parallel tasks).
+    The gateway deliveries stay on this process's lanes, fed as each resource is curated.
     """
     workers = 1 if not lanes.background else min(settings.workers(), max(len(planned), 1))
     if workers == 1:
         for source, names in planned.items():
             _source(ctx, source, names, lanes)
         return
-    run = (ctx.run_id, ctx.logical_date, ctx.mode, ctx.since, ctx.until)
+    run: _RunFacts = (ctx.run_id, ctx.logical_date, ctx.mode, ctx.since, ctx.until)
     levels = (logging.getLogger().getEffectiveLevel(), logging.getLogger("exchange").getEffectiveLevel())
     # Spawned, not forked: this process already has threads (the lanes) and open connections. A spawned
     # worker imports our packages by name before anything of ours runs in it, with this process's path:
@@ -184,16 +276,14 @@ def _run_sources(ctx: RunContext, planned: dict[str, list[str]], lanes: _Gateway
     with ProcessPoolExecutor(
         workers,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_worker_logging,
+        initializer=_worker_start,
         initargs=levels,
     ) as pool:
-        for wave in _waves(planned):
-            running = {pool.submit(_source_in_worker, run, source, planned[source]) for source in wave}
-            for done in as_completed(running):
-                for name in done.result():
-                    for receiver in receivers_of(ctx.catalog, name):
-                        if receiver in GATEWAY_RECEIVERS:
-                            lanes.deliver(name, receiver)
+        # A spawn pool starts a process per task submitted while none is idle: one task per worker now
+        # starts them all at once, rather than one more each time the steps that may run outnumber them.
+        for _ in range(workers):
+            pool.submit(_started)
+        _drive(pool, workers, run, _Schedule(planned), lanes.deliver_curated)
 
 
 def run_pipeline(ctx: RunContext, resources: list[str] | None = None) -> dict[str, Any]:

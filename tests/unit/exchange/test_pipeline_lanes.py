@@ -1,4 +1,4 @@
-"""The run's concurrency: gateway lanes beside the rest of the run, sources in waves of independent ones."""
+"""The run's concurrency: gateway lanes beside the rest of the run, steps in workers as soon as they may run."""
 
 from __future__ import annotations
 
@@ -68,21 +68,76 @@ def test_a_lane_error_fails_the_run_after_every_lane_has_finished(deliveries):
     assert [d[0] for d in deliveries] == ["broken", "after"]
 
 
-def test_sources_run_in_waves_master_first_then_legacy_then_derived_after_what_they_read(monkeypatch):
+def _steps_in_order(planned, finish_order=None):
+    """Run a schedule by hand with two workers: each round starts what may start, then ends the oldest."""
+    schedule = pipeline._Schedule(planned)
+    started, running = [], []
+    while True:
+        while len(running) < 2 and (step := schedule.next()) is not None:
+            started.append((step[0], step[1]))
+            running.append(step)
+        if not running:
+            return started, schedule
+        kind, _, names = running.pop(0 if finish_order is None else finish_order(running))
+        schedule.done(kind, names)
+
+
+def _plan():
     from schemas.derived import derivations
+    from schemas.manifest import manifests, master_sources
+
+    masters = sorted(master_sources())
+    legacy = [s for s in sorted(manifests()) if s not in masters]
+    return {
+        **{s: manifests()[s].resources() for s in masters},
+        **{s: manifests()[s].resources() for s in legacy},
+        **{s: [s] for s in derivations()},
+    }
+
+
+def test_nothing_is_standardized_before_the_enterprise_master_is_curated_but_reads_go_on():
     from schemas.manifest import master_sources
 
-    planned = {
-        source: []
-        for source in [*sorted(master_sources()), "permits", "certificates", *sorted(derivations())]
-    }
-    waves = pipeline._waves(planned)
-    assert waves[0] == sorted(master_sources())
-    assert waves[1] == ["permits", "certificates"]
-    # The shipped derived sources read legacy resources only: one wave.
-    assert waves[2:] == [list(derivations())]
-    # One that reads another derived resource waits for it.
+    planned = _plan()
+    started, schedule = _steps_in_order(planned)
+    masters = {n for s in master_sources() for n in planned[s]}
+    master_done = max(i for i, (kind, name) in enumerate(started) if kind == "resource" and name in masters)
+    before = started[: master_done + 1]
+    assert started[0] == ("read", sorted(master_sources())[0])
+    assert all(name in masters for kind, name in before if kind == "resource")
+    # The other worker reads legacy sources meanwhile instead of waiting.
+    assert any(kind == "read" and name not in master_sources() for kind, name in before)
+    assert schedule.left() == []
+    everything = {n for names in planned.values() for n in names}
+    assert {name for kind, name in started if kind == "resource"} == everything
+
+
+def test_a_derived_resource_starts_once_what_it_reads_is_curated_and_before_other_resources():
+    from schemas.derived import derivations
+
+    planned = _plan()
+    started, _ = _steps_in_order(planned)
+    for derived, derivation in derivations().items():
+        at = started.index(("read", derived))
+        curated_before = {name for kind, name in started[:at] if kind == "resource"}
+        assert set(derivation.input_names()) <= curated_before, derived
+    # hazchem_enterprises reads fewer resources than the licences: it need not wait for all of them.
+    hazchem = started.index(("read", "hazchem_enterprises"))
+    later = [name for kind, name in started[hazchem:] if kind == "resource" and name not in derivations()]
+    assert later, started
+
+
+def test_a_derivation_reading_another_waits_for_it_and_one_that_can_never_start_is_an_error(monkeypatch):
+    from schemas.derived import derivations
+
     reader = SimpleNamespace(input_names=lambda: ["licences", "permit_0101"])
     monkeypatch.setattr(pipeline, "derivations", lambda: {**derivations(), "licence_stats": reader})
-    waves = pipeline._waves({**planned, "licence_stats": []})
-    assert waves[2:] == [list(derivations()), ["licence_stats"]]
+    started, _ = _steps_in_order({**_plan(), "licence_stats": ["licence_stats"]})
+    assert started.index(("read", "licence_stats")) > started.index(("resource", "licences"))
+
+    # A resource step that never ends (its worker failed): what depends on it stays, and says so.
+    planned = {"permits": ["permit_0101"], "licences": ["licences"]}
+    schedule = pipeline._Schedule(planned)
+    assert schedule.next() == ("read", "permits", ["permit_0101"])
+    assert schedule.next() is None
+    assert schedule.left() == ["licences"]
