@@ -14,8 +14,9 @@ from typing import Any
 
 from exchange import settings, state
 from exchange.context import RunContext, shanghai_now
+from exchange.feedback import RECEIVER
 from exchange.orchestration import GATEWAY_RECEIVERS
-from exchange.reconcile import reconcile
+from exchange.reconcile import TableReconciliation, compare, reconcile, record_reconciliation
 from exchange.reconcile_gateway import reconcile_gateway
 from exchange.steps.curate import curate_resource
 from exchange.steps.deliver import deliver, receivers_of
@@ -139,10 +140,14 @@ def _resource(ctx: RunContext, name: str) -> None:
 _RunFacts = tuple[str, dt.date, str, dt.datetime | None, dt.datetime | None]
 
 
-def _in_worker(run: _RunFacts, step: str, source: str, names: list[str]) -> None:
+def _context(run: _RunFacts) -> RunContext:
     # A worker process builds its own context (hooks, engines) from the run's facts.
     run_id, logical_date, mode, since, until = run
-    ctx = RunContext(run_id=run_id, logical_date=logical_date, mode=mode, since=since, until=until)
+    return RunContext(run_id=run_id, logical_date=logical_date, mode=mode, since=since, until=until)
+
+
+def _in_worker(run: _RunFacts, step: str, source: str, names: list[str]) -> None:
+    ctx = _context(run)
     if step == _Schedule.READ:
         _read(ctx, source, names)
     else:
@@ -173,7 +178,7 @@ class _Schedule:
     a resource is standardized and curated once its source is read and the enterprise master is curated
     (the others resolve old codes by it); a derived resource is built once every planned resource it reads
     is curated. Of the steps that may run, the master's come first, then derivations (the licences are the
-    night's longest step and every other waits on nothing), then resources, then reads.
+    night's longest step), then resources a derivation reads, then reads, then the other resources.
     """
 
     READ, RESOURCE = "read", "resource"
@@ -202,11 +207,17 @@ class _Schedule:
         for source in self.underived:
             if self._inputs_curated(source):
                 return self._start(self.underived, source, (self.READ, source, self.planned[source]))
-        if self.masters <= self.curated and self.read:
-            return self._start(self.read, self.read[0], (self.RESOURCE, self.read[0], [self.read[0]]))
+        # Resources a derivation waits on, then reads, then the other resources: those run beside the
+        # derivations instead of before them.
+        feeding = {n for s in self.underived for n in derivations()[s].input_names()}
+        ready = self.read if self.masters <= self.curated else []
+        for name in [n for n in ready if n in feeding]:
+            return self._start(self.read, name, (self.RESOURCE, name, [name]))
         if self.unread:
             source = self.unread[0]
             return self._start(self.unread, source, (self.READ, source, self.planned[source]))
+        for name in ready:
+            return self._start(self.read, name, (self.RESOURCE, name, [name]))
         return None
 
     @staticmethod
@@ -252,19 +263,18 @@ def _drive(
         raise RuntimeError(f"steps that could not start: {', '.join(schedule.left())}")
 
 
-def _run_sources(ctx: RunContext, planned: dict[str, list[str]], lanes: _GatewayLanes) -> None:
-    """Every planned source; on a server database its steps in worker processes, as many at once as cores.
+def _workers(ctx: RunContext, steps: int) -> ProcessPoolExecutor | None:
+    """Worker processes for a run on server databases, or None: on SQLite, or with one worker.
+
+    One per core (`SDX_WORKERS`), at most one per planned source (`steps`).
 
     Python runs one step at a time per process, and a nightly run is mostly Python: independent steps in
-    parallel use the machine's other cores (the Airflow DAG gets the same from its parallel tasks).
-    The gateway deliveries stay on this process's lanes, fed as each resource is curated.
+    parallel use the machine's other cores (the Airflow DAG gets the same from its parallel tasks). SQLite
+    takes one writer at a time: there every step runs in this process, in plan order.
     """
-    workers = 1 if not lanes.background else min(settings.workers(), max(len(planned), 1))
-    if workers == 1:
-        for source, names in planned.items():
-            _source(ctx, source, names, lanes)
-        return
-    run: _RunFacts = (ctx.run_id, ctx.logical_date, ctx.mode, ctx.since, ctx.until)
+    workers = min(settings.workers(), steps)
+    if ctx.curated.get_conn().dialect.name == "sqlite" or workers < 2:
+        return None
     levels = (logging.getLogger().getEffectiveLevel(), logging.getLogger("exchange").getEffectiveLevel())
     # Spawned, not forked: this process already has threads (the lanes) and open connections. A spawned
     # worker imports our packages by name before anything of ours runs in it, with this process's path:
@@ -273,32 +283,68 @@ def _run_sources(ctx: RunContext, planned: dict[str, list[str]], lanes: _Gateway
     packages = str(Path(__file__).resolve().parents[1])
     if sys.path[:1] != [packages]:
         sys.path.insert(0, packages)
-    with ProcessPoolExecutor(
-        workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_worker_start,
-        initargs=levels,
-    ) as pool:
-        # A spawn pool starts a process per task submitted while none is idle: one task per worker now
-        # starts them all at once, rather than one more each time the steps that may run outnumber them.
-        for _ in range(workers):
-            pool.submit(_started)
-        _drive(pool, workers, run, _Schedule(planned), lanes.deliver_curated)
+    pool = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start, initargs=levels
+    )
+    # A spawn pool starts a process per task submitted while none is idle: one task per worker now starts
+    # them all at once, not one more each time the steps that may run outnumber them.
+    for _ in range(workers):
+        pool.submit(_started)
+    return pool
+
+
+def _run_sources(
+    ctx: RunContext,
+    planned: dict[str, list[str]],
+    lanes: _GatewayLanes,
+    pool: ProcessPoolExecutor | None,
+) -> None:
+    """Every planned source's steps: in the worker processes as soon as each may run, or here in plan order.
+
+    The gateway deliveries stay on this process's lanes, fed as each resource is curated.
+    """
+    if pool is None:
+        for source, names in planned.items():
+            _source(ctx, source, names, lanes)
+        return
+    run: _RunFacts = (ctx.run_id, ctx.logical_date, ctx.mode, ctx.since, ctx.until)
+    _drive(pool, min(settings.workers(), len(planned)), run, _Schedule(planned), lanes.deliver_curated)
+
+
+def _compared_in_worker(run: _RunFacts, name: str) -> list[TableReconciliation]:
+    return compare(_context(run), [name])
+
+
+def _reconcile_centre(ctx: RunContext, resources: list[str], pool: ProcessPoolExecutor | None) -> None:
+    """Reconcile the centre's tables, each resource in a worker where there are workers; store them at once."""
+    if pool is None:
+        reconcile(ctx, resources)
+        return
+    run: _RunFacts = (ctx.run_id, ctx.logical_date, ctx.mode, ctx.since, ctx.until)
+    futures = [pool.submit(_compared_in_worker, run, name) for name in resources]
+    results = sorted((r for future in futures for r in future.result()), key=lambda r: r.resource)
+    if results:
+        record_reconciliation(ctx.curated.get_conn(), ctx.run_id, RECEIVER, results, "tables")
 
 
 def run_pipeline(ctx: RunContext, resources: list[str] | None = None) -> dict[str, Any]:
     """Extract, standardize and validate, curate, deliver and reconcile every planned resource; close the run."""
     prepare(ctx)
     status = "failed"
+    pool = None
     try:
         planned = plan(ctx, resources)
         everything = [name for names in planned.values() for name in names]
+        pool = _workers(ctx, len(planned))
         with _GatewayLanes(ctx) as lanes:
-            _run_sources(ctx, planned, lanes)
+            _run_sources(ctx, planned, lanes, pool)
             lanes.reconcile(everything)
-            reconcile(ctx, everything)  # the centre's deliveries are done: while the lanes still push
+            # The centre's deliveries are done: reconciled while the lanes still push.
+            _reconcile_centre(ctx, everything, pool)
         stats = state.step_stats(ctx.curated.get_conn(), ctx.run_id)
         status = "held" if state.held_resources(stats) else "success"
     finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
         state.finish_run(ctx.curated.get_conn(), ctx.run_id, status, shanghai_now())
     return stats

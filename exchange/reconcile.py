@@ -194,6 +194,16 @@ def reconcile(
 
     The results replace any earlier reconciliation of the same run and resources.
     """
+    results = compare(ctx, resources, exchange)
+    if results:
+        record_reconciliation(ctx.curated.get_conn(), ctx.run_id, RECEIVER, results, "tables")
+    return results
+
+
+def compare(
+    ctx: RunContext, resources: Iterable[str] | None = None, exchange: ExchangeDatabaseHook | None = None
+) -> list[TableReconciliation]:
+    """`reconcile` without storing the results: so that parts of a run's resources can be compared at once."""
     wanted = set(resources) if resources is not None else None
     shared = [
         r
@@ -204,13 +214,11 @@ def reconcile(
         return []  # a run of resources the centre does not take has nothing to reconcile with it
     exchange = exchange or ExchangeDatabaseHook()
     exchange.create_tables(shared)
-    engine = ctx.curated.get_conn()
-    state.create_all(engine, shared)
+    state.create_all(ctx.curated.get_conn(), shared)
     results = []
     for resource in shared:
         collect_feedback(ctx, resource, exchange)
         results.append(reconcile_resource(ctx, resource, exchange))
-    record_reconciliation(engine, ctx.run_id, RECEIVER, results, "tables")
     return results
 
 

@@ -198,13 +198,21 @@ def _confirm(
     receiver: str,
     batch: _Batch,
     outcome: PushOutcome,
+    any_open: bool = True,
 ) -> dict[str, int]:
+    """The ledger's confirmation of a batch; its refusals quarantined, accepted records' refusals resolved.
+
+    `any_open`: whether the resource had open refusals when the delivery began. Without any, a batch
+    that the receiver took whole has nothing to resolve, and the quarantine is not read for it.
+    """
     in_batch = state.ledger.c.batch_id == batch.request_id
     refused = {r.record_id for r in outcome.rejected}
     accepted = [rid for rid in dict.fromkeys(outcome.accepted) if rid not in refused]
     for ids, result in ((accepted, state.WRITTEN), (sorted(refused), state.REFUSED)):
         state.update_ledger(conn, receiver, resource.name, ids, in_batch, outcome=result)
-    quarantined = _quarantine(conn, ctx, resource, receiver, batch, outcome, accepted)
+    quarantined = {"opened": 0, "still_open": 0, "resolved": 0}
+    if refused or any_open:
+        quarantined = _quarantine(conn, ctx, resource, receiver, batch, outcome, accepted)
     ops = {r["recordId"]: r["op"] for r in batch.records}
     return {
         "inserted": sum(ops.get(rid) == "I" for rid in accepted),
@@ -257,6 +265,14 @@ def _quarantine(
     )  # fmt: skip
 
 
+def _any_open_refusal(conn: sa.Connection, resource: Resource) -> bool:
+    q = state.quarantine
+    stmt = sa.select(q.c.record_id).where(
+        q.c.resource == resource.name, q.c.issue.in_(GATEWAY_ISSUES), q.c.resolved_at.is_(None)
+    )
+    return conn.execute(stmt.limit(1)).first() is not None
+
+
 def _push_pending(ctx: RunContext, hook: GatewayHook, resource: Resource, receiver: str) -> dict[str, int]:
     """Every pending batch: ledger intent, push, ledger confirmation; the counts of what the receiver said.
 
@@ -269,6 +285,7 @@ def _push_pending(ctx: RunContext, hook: GatewayHook, resource: Resource, receiv
     engine = ctx.curated.get_conn()
     with engine.connect() as conn:
         pending = _pending(conn, resource, receiver)
+        any_open = _any_open_refusal(conn, resource)
     unfinished = {batch for _, outcome, batch in pending if outcome == state.SENDING}
 
     def send(batch: _Batch) -> tuple[_Batch, PushOutcome, dict[str, int]]:
@@ -279,7 +296,7 @@ def _push_pending(ctx: RunContext, hook: GatewayHook, resource: Resource, receiv
         outcome = hook.push(resource.name, batch.records, batch.request_id)
         crash_point(GATEWAY_AFTER_PUSH)
         with engine.begin() as conn:
-            counts = _confirm(conn, ctx, resource, receiver, batch, outcome)
+            counts = _confirm(conn, ctx, resource, receiver, batch, outcome, any_open)
         crash_point(GATEWAY_AFTER_LEDGER_COMMIT)
         return batch, outcome, counts
 

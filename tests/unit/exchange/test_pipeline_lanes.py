@@ -141,3 +141,21 @@ def test_a_derivation_reading_another_waits_for_it_and_one_that_can_never_start_
     assert schedule.next() == ("read", "permits", ["permit_0101"])
     assert schedule.next() is None
     assert schedule.left() == ["licences"]
+
+
+def test_resources_no_derivation_reads_wait_until_every_read_and_every_resource_it_reads_has_started():
+    from schemas.derived import derivations
+    from schemas.manifest import master_sources
+
+    started, _ = _steps_in_order(_plan())
+    read = {n for d in derivations().values() for n in d.input_names()}
+    feeding = [i for i, (kind, name) in enumerate(started) if kind == "resource" and name in read]
+    reads = [i for i, (kind, name) in enumerate(started) if kind == "read" and name not in derivations()]
+    others = [
+        i
+        for i, (kind, name) in enumerate(started)
+        if kind == "resource" and name not in read and name not in derivations()
+        and name not in {n for s in master_sources() for n in _plan()[s]}
+    ]  # fmt: skip
+    assert others, "the shipped plan has resources no derivation reads (cases, industry_enterprises)"
+    assert min(others) > max(feeding + reads)
