@@ -12,6 +12,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, Thr
 from pathlib import Path
 from typing import Any
 
+from catalog import CatalogError
 from exchange import settings, state
 from exchange.context import RunContext, shanghai_now
 from exchange.feedback import RECEIVER
@@ -329,22 +330,32 @@ def _reconcile_centre(ctx: RunContext, resources: list[str], pool: ProcessPoolEx
 
 def run_pipeline(ctx: RunContext, resources: list[str] | None = None) -> dict[str, Any]:
     """Extract, standardize and validate, curate, deliver and reconcile every planned resource; close the run."""
-    prepare(ctx)
-    status = "failed"
-    pool = None
+    # The workers start first: their imports overlap this process's preparing the run.
+    pool = _workers(ctx, _planned_sources(ctx, resources))
     try:
-        planned = plan(ctx, resources)
-        everything = [name for names in planned.values() for name in names]
-        pool = _workers(ctx, len(planned))
-        with _GatewayLanes(ctx) as lanes:
-            _run_sources(ctx, planned, lanes, pool)
-            lanes.reconcile(everything)
-            # The centre's deliveries are done: reconciled while the lanes still push.
-            _reconcile_centre(ctx, everything, pool)
-        stats = state.step_stats(ctx.curated.get_conn(), ctx.run_id)
-        status = "held" if state.held_resources(stats) else "success"
+        prepare(ctx)
+        status = "failed"
+        try:
+            planned = plan(ctx, resources)
+            everything = [name for names in planned.values() for name in names]
+            with _GatewayLanes(ctx) as lanes:
+                _run_sources(ctx, planned, lanes, pool)
+                lanes.reconcile(everything)
+                # The centre's deliveries are done: reconciled while the lanes still push.
+                _reconcile_centre(ctx, everything, pool)
+            stats = state.step_stats(ctx.curated.get_conn(), ctx.run_id)
+            status = "held" if state.held_resources(stats) else "success"
+        finally:
+            state.finish_run(ctx.curated.get_conn(), ctx.run_id, status, shanghai_now())
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-        state.finish_run(ctx.curated.get_conn(), ctx.run_id, status, shanghai_now())
     return stats
+
+
+def _planned_sources(ctx: RunContext, resources: list[str] | None) -> int:
+    # How many sources the run plans; an unknown resource fails the run after it is recorded, not here.
+    try:
+        return len(plan(ctx, resources))
+    except CatalogError:
+        return 0
