@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,7 +26,12 @@ from exchange.feedback import RECEIVER, collect_feedback
 log = logging.getLogger(__name__)
 
 
-def _pending(conn: sa.Connection, resource: Resource) -> Iterator[sa.Row]:
+def _pending(conn: sa.Connection, resource: Resource) -> list[str]:
+    """The record ids of every version to send, in record-id order.
+
+    Only the keys: the curated rows themselves are read a batch at a time (`_rows`), so a first night's
+    million certificates are never all in memory at once.
+    """
     cur, led = state.curated(resource), state.ledger
     joined = cur.outerjoin(
         led,
@@ -36,7 +40,7 @@ def _pending(conn: sa.Connection, resource: Resource) -> Iterator[sa.Row]:
         ),
     )
     stmt = (
-        sa.select(cur)
+        sa.select(cur.c.record_id)
         .select_from(joined)
         # A record deleted before the centre ever had it needs no delete.
         .where(
@@ -48,7 +52,17 @@ def _pending(conn: sa.Connection, resource: Resource) -> Iterator[sa.Row]:
         )
         .order_by(cur.c.record_id)
     )
-    yield from conn.execute(stmt)
+    return list(conn.execute(stmt).scalars())
+
+
+def _rows(engine: sa.Engine, resource: Resource, ids: list[str]) -> list[sa.Row]:
+    cur = state.curated(resource)
+    with engine.connect() as conn:
+        read = {
+            r.record_id: r
+            for r in conn.execute(sa.select(cur).where(bulk.key_in(conn, cur.c.record_id, ids)))
+        }
+    return [read[rid] for rid in ids]
 
 
 def _row(resource: Resource, provider: dict[str, str], rec: sa.Row) -> ExchangeRow:
@@ -127,10 +141,10 @@ def deliver_resource(
     totals = {"sent": 0, "inserted": 0, "updated": 0, "deleted": 0, "unchanged": 0, "batches": 0}
     engine = ctx.curated.get_conn()
     with engine.connect() as conn:
-        pending = list(_pending(conn, resource))
+        pending = _pending(conn, resource)
     size = settings.deliver_batch_rows()
     for start in range(0, len(pending), size):
-        chunk = pending[start : start + size]
+        chunk = _rows(engine, resource, pending[start : start + size])
         batch_id = f"{exchange.table(resource).name}-{shanghai_now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:12]}"
         with engine.begin() as conn:
             _record_intent(conn, resource, batch_id, chunk)
