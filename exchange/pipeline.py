@@ -177,8 +177,8 @@ def _worker_start(root_level: int, exchange_level: int) -> None:
         level=root_level, format=f"%(asctime)s [worker {os.getpid()}] %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("exchange").setLevel(exchange_level)
-    # Great Expectations takes seconds to import and every resource validates with it: importing it as the
-    # worker starts overlaps that with the first reads instead of delaying the worker's first resource.
+    # Great Expectations takes seconds to import and every resource validates with it: imported as the
+    # worker starts, while this process prepares the run, rather than inside the first standardize step.
     from quality.expectations import ephemeral_context
 
     ephemeral_context()
