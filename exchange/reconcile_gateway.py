@@ -20,7 +20,6 @@ import sqlalchemy as sa
 from catalog import Resource
 from connectors.gateway.hook import GatewayHook, LedgerEntry
 from connectors.gateway.payloads import CuratedRecord
-from connectors.sql import bulk
 from exchange import state
 from exchange.context import RunContext
 from exchange.orchestration import GATEWAY_RECEIVERS
@@ -103,9 +102,7 @@ def _curated(conn: sa.Connection, receiver: str, resource: Resource, hook: Gatew
         else:
             unsent.append(record_id)
     for start in range(0, len(unsent), 1000):
-        rows = conn.execute(
-            sa.select(cur).where(bulk.key_in(conn, cur.c.record_id, unsent[start : start + 1000]))
-        )
+        rows = state.curated_rows(conn, resource, unsent[start : start + 1000]).values()
         records = hook.build_records(resource.name, [CuratedRecord.from_row(resource, r) for r in rows])
         digests.update((r["recordId"], r["digest"]) for r in records)
     return digests

@@ -140,6 +140,15 @@ def curated(resource: Resource) -> sa.Table:
     return curated_table(resource, metadata)
 
 
+def curated_rows(conn: sa.Connection, resource: Resource, record_ids: list[str]) -> dict[str, sa.Row]:
+    """The curated rows of these record ids, by record id (one look-up; callers pass a batch at a time)."""
+    cur = curated(resource)
+    return {
+        r.record_id: r
+        for r in conn.execute(sa.select(cur).where(bulk.key_in(conn, cur.c.record_id, record_ids)))
+    }
+
+
 def create_all(engine: sa.Engine, resources: Iterable[Resource]) -> None:
     """Create every state table and the curated tables of `resources`, where missing."""
     for resource in resources:

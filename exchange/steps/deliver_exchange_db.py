@@ -56,12 +56,8 @@ def _pending(conn: sa.Connection, resource: Resource) -> list[str]:
 
 
 def _rows(engine: sa.Engine, resource: Resource, ids: list[str]) -> list[sa.Row]:
-    cur = state.curated(resource)
     with engine.connect() as conn:
-        read = {
-            r.record_id: r
-            for r in conn.execute(sa.select(cur).where(bulk.key_in(conn, cur.c.record_id, ids)))
-        }
+        read = state.curated_rows(conn, resource, ids)
     return [read[rid] for rid in ids]
 
 

@@ -145,7 +145,6 @@ def _plan(
     pending: list[tuple[sa.Row, str | None, str | None]],
 ) -> Iterator[_Batch]:
     """Unfinished batches first (same request id, same body), then new batches of the other versions."""
-    cur = state.curated(resource)
     full: dict[str, sa.Row] = {}  # curated rows read and not yet in a batch
 
     def records(rows: list[sa.Row], held: bool) -> Iterator[PushRecord]:
@@ -153,8 +152,7 @@ def _plan(
         for start in range(0, len(rows), _BUILD_ROWS):
             ids = [r.record_id for r in rows[start : start + _BUILD_ROWS]]
             with engine.connect() as conn:
-                read = conn.execute(sa.select(cur).where(bulk.key_in(conn, cur.c.record_id, ids))).all()
-            full.update((r.record_id, r) for r in read)
+                full.update(state.curated_rows(conn, resource, ids))
             curated = [CuratedRecord.from_row(resource, full[rid]) for rid in ids]
             yield from hook.build_records(resource.name, curated, held=set(ids) if held else ())
 
