@@ -280,18 +280,21 @@ def _drive(
         raise RuntimeError(f"steps that could not start: {', '.join(schedule.left())}")
 
 
-def _workers(ctx: RunContext, steps: int) -> ProcessPoolExecutor | None:
-    """Worker processes for a run on server databases, or None: on SQLite, or with one worker.
+def _worker_count(ctx: RunContext, steps: int) -> int:
+    """How many worker processes a run uses; 0 means every step runs in this process.
 
-    One per core (`SDX_WORKERS`), at most one per planned source (`steps`).
+    One per core (`SDX_WORKERS`), at most one per planned source (`steps`); none on SQLite or with one.
 
     Python runs one step at a time per process, and a nightly run is mostly Python: independent steps in
     parallel use the machine's other cores (the Airflow DAG gets the same from its parallel tasks). SQLite
     takes one writer at a time: there every step runs in this process, in plan order.
     """
     workers = min(settings.workers(), steps)
-    if ctx.curated.get_conn().dialect.name == "sqlite" or workers < 2:
-        return None
+    return 0 if ctx.curated.get_conn().dialect.name == "sqlite" or workers < 2 else workers
+
+
+def _workers(workers: int) -> ProcessPoolExecutor:
+    """A pool of `workers` spawned processes, all started now."""
     levels = (logging.getLogger().getEffectiveLevel(), logging.getLogger("exchange").getEffectiveLevel())
     # Spawned, not forked: this process already has threads (the lanes) and open connections. A spawned
     # worker imports our packages by name before anything of ours runs in it, with this process's path:
@@ -315,6 +318,7 @@ def _run_sources(
     planned: dict[str, list[str]],
     lanes: _GatewayLanes,
     pool: ProcessPoolExecutor | None,
+    workers: int,
 ) -> None:
     """Every planned source's steps: in the worker processes as soon as each may run, or here in plan order.
 
@@ -325,7 +329,7 @@ def _run_sources(
             _source(ctx, source, names, lanes)
         return
     run: _RunFacts = (ctx.run_id, ctx.logical_date, ctx.mode, ctx.since, ctx.until)
-    _drive(pool, min(settings.workers(), len(planned)), run, _Schedule(planned), lanes.deliver_curated)
+    _drive(pool, workers, run, _Schedule(planned), lanes.deliver_curated)
 
 
 def _compared_in_worker(run: _RunFacts, name: str) -> list[TableReconciliation]:
@@ -347,7 +351,8 @@ def _reconcile_centre(ctx: RunContext, resources: list[str], pool: ProcessPoolEx
 def run_pipeline(ctx: RunContext, resources: list[str] | None = None) -> dict[str, Any]:
     """Extract, standardize and validate, curate, deliver and reconcile every planned resource; close the run."""
     # The workers start first: their imports overlap this process's preparing the run.
-    pool = _workers(ctx, _planned_sources(ctx, resources))
+    workers = _worker_count(ctx, _planned_sources(ctx, resources))
+    pool = _workers(workers) if workers else None
     try:
         prepare(ctx)
         status = "failed"
@@ -355,7 +360,7 @@ def run_pipeline(ctx: RunContext, resources: list[str] | None = None) -> dict[st
             planned = plan(ctx, resources)
             everything = [name for names in planned.values() for name in names]
             with _GatewayLanes(ctx) as lanes:
-                _run_sources(ctx, planned, lanes, pool)
+                _run_sources(ctx, planned, lanes, pool, workers)
                 lanes.reconcile(everything)
                 # The centre's deliveries are done: reconciled while the lanes still push.
                 _reconcile_centre(ctx, everything, pool)
