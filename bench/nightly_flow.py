@@ -181,11 +181,13 @@ def _attempt(legacy_url: str, postgres_url: str | None, work: Path, share: float
 
 def nightly(
     scale: float, legacy_url: str | None, postgres_url: str | None, runs: int, warmup: bool, share: float,
-    resources: list[str] | None = None, profile: Path | None = None,
+    resources: list[str] | None = None, profile: Path | None = None, profile_warm_up_only: bool = False,
 ) -> dict[str, Any]:  # fmt: skip
     """Warm-up plus `runs` attempts of a full then an incremental nightly run; medians and spreads.
 
     `resources` limits the runs to those catalogue resources (the smoke test's quick run); default all.
+    `profile_warm_up_only` samples the warm-up alone, so the timed runs carry no sampler (at scale 10 a
+    run is half an hour: the profile comes from the run that is not counted).
     """
     scratch = Path(tempfile.mkdtemp(prefix="sdx-bench-nightly-"))
     generated = None
@@ -200,7 +202,8 @@ def nightly(
         for attempt in range(runs + (1 if warmup else 0)):
             work = scratch / f"attempt-{attempt}"
             work.mkdir()
-            result = _attempt(legacy_url, postgres_url, work, share, resources or [], profile)
+            sampled = profile if not profile_warm_up_only or (warmup and not attempt) else None
+            result = _attempt(legacy_url, postgres_url, work, share, resources or [], sampled)
             label = "warm-up" if warmup and not attempt else f"run {attempt}"
             print(f"scale {scale:g} {label:<8} full {result['full']['seconds']:>8.1f} s  incremental "
                   f"{result['incremental']['seconds']:>7.1f} s  peak {result['full']['peak_rss_mib']:,.0f} MiB "
@@ -227,6 +230,7 @@ def nightly(
         "resources": resources or "all",
         "runs_per_phase": runs,
         "warm_up": warmup,
+        "profiled": None if profile is None else ("warm-up" if profile_warm_up_only else "every run"),
         "full": full,
         "incremental": incremental,
         "incremental_over_full": round(incremental["median_seconds"] / full["median_seconds"], 3),
@@ -252,7 +256,14 @@ def main() -> int:
     parser.add_argument(
         "--profile", type=Path, help="folder for py-spy samples of each run (raw format) and its log"
     )
+    parser.add_argument(
+        "--profile-warm-up",
+        action="store_true",
+        help="with --profile: sample the warm-up only, not the timed runs",
+    )
     args = parser.parse_args()
+    if args.profile_warm_up and (not args.profile or args.no_warm_up):
+        parser.error("--profile-warm-up needs --profile and a warm-up")
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
     record = nightly(
@@ -264,6 +275,7 @@ def main() -> int:
         args.change_share,
         args.resources,
         args.profile,
+        args.profile_warm_up,
     )
     label = f"-{args.label}" if args.label else ""
     out = Path(args.out) / f"nightly_flow-{dt.date.today().isoformat()}-scale{args.scale:g}{label}.json"
