@@ -130,7 +130,7 @@ def _restamp(legacy_url: str, share: float) -> dict[str, int]:
 
 
 def _attempt(legacy_url: str, postgres_url: str | None, work: Path, share: float, resources: list[str],
-             profile: Path | None = None) -> dict[str, Any]:  # fmt: skip
+             profile: Path | None = None, logs: Path | None = None) -> dict[str, Any]:  # fmt: skip
     with ExitStack() as stack:
         if postgres_url:
             urls = {
@@ -171,8 +171,8 @@ def _attempt(legacy_url: str, postgres_url: str | None, work: Path, share: float
                 ]
             # Exit 1: the quality gate held a resource back; the run still completed and is timed.
             run = timed(cmd, env, work / f"{phase}.log", ok=(0, 1))
-            if profile is not None:  # the run's own log beside its samples: when each step began and ended
-                shutil.copy(work / f"{phase}.log", profile / f"{work.name}-{phase}.log")
+            if logs is not None:  # the run's own log beside its samples: when each step began and ended
+                shutil.copy(work / f"{phase}.log", logs / f"{work.name}-{phase}.log")
             stats = _stats(urls["curated"], run_id, work / f"{phase}.log")
             out[phase] = run | {"load_average": load, "held": run["exit_code"] == 1, "stages": stages(stats)}
             out[phase]["rows_extracted"] = out[phase]["stages"]["extract"]["rows"]
@@ -182,12 +182,15 @@ def _attempt(legacy_url: str, postgres_url: str | None, work: Path, share: float
 def nightly(
     scale: float, legacy_url: str | None, postgres_url: str | None, runs: int, warmup: bool, share: float,
     resources: list[str] | None = None, profile: Path | None = None, profile_warm_up_only: bool = False,
+    warm_up_resources: list[str] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Warm-up plus `runs` attempts of a full then an incremental nightly run; medians and spreads.
 
     `resources` limits the runs to those catalogue resources (the smoke test's quick run); default all.
     `profile_warm_up_only` samples the warm-up alone, so the timed runs carry no sampler (at scale 10 a
-    run is half an hour: the profile comes from the run that is not counted).
+    run is half an hour: the profile comes from the run that is not counted). `warm_up_resources` makes
+    the warm-up a run of those resources alone: what a warm-up warms (compiled imports, the servers'
+    caches, the stand-in) does not need every resource, and at scale 10 a whole run takes most of an hour.
     """
     scratch = Path(tempfile.mkdtemp(prefix="sdx-bench-nightly-"))
     generated = None
@@ -202,8 +205,10 @@ def nightly(
         for attempt in range(runs + (1 if warmup else 0)):
             work = scratch / f"attempt-{attempt}"
             work.mkdir()
-            sampled = profile if not profile_warm_up_only or (warmup and not attempt) else None
-            result = _attempt(legacy_url, postgres_url, work, share, resources or [], sampled)
+            warming = warmup and not attempt
+            sampled = profile if not profile_warm_up_only or warming else None
+            scope = (warm_up_resources if warming and warm_up_resources else resources) or []
+            result = _attempt(legacy_url, postgres_url, work, share, scope, sampled, logs=profile)
             label = "warm-up" if warmup and not attempt else f"run {attempt}"
             print(f"scale {scale:g} {label:<8} full {result['full']['seconds']:>8.1f} s  incremental "
                   f"{result['incremental']['seconds']:>7.1f} s  peak {result['full']['peak_rss_mib']:,.0f} MiB "
@@ -230,6 +235,7 @@ def nightly(
         "resources": resources or "all",
         "runs_per_phase": runs,
         "warm_up": warmup,
+        "warm_up_resources": (warm_up_resources or resources or "all") if warmup else None,
         "profiled": None if profile is None else ("warm-up" if profile_warm_up_only else "every run"),
         "full": full,
         "incremental": incremental,
@@ -259,9 +265,14 @@ def main() -> int:
     parser.add_argument(
         "--profile-warm-up",
         action="store_true",
-        help="with --profile: sample the warm-up only, not the timed runs",
+        help="with --profile: sample the warm-up only, not the timed runs (every run's log is still kept)",
+    )
+    parser.add_argument(
+        "--warm-up-resources", nargs="*", help="the warm-up runs only these resources (default: as the runs)"
     )
     args = parser.parse_args()
+    if args.warm_up_resources and args.no_warm_up:
+        parser.error("--warm-up-resources needs a warm-up")
     if args.profile_warm_up and (not args.profile or args.no_warm_up):
         parser.error("--profile-warm-up needs --profile and a warm-up")
     if args.profile:
@@ -276,6 +287,7 @@ def main() -> int:
         args.resources,
         args.profile,
         args.profile_warm_up,
+        args.warm_up_resources,
     )
     label = f"-{args.label}" if args.label else ""
     out = Path(args.out) / f"nightly_flow-{dt.date.today().isoformat()}-scale{args.scale:g}{label}.json"

@@ -83,6 +83,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-warm-up", action="store_true")
     parser.add_argument("--resources", nargs="*", help="nightly runs of only these resources (default: all)")
+    parser.add_argument(
+        "--warm-up-resources",
+        nargs="*",
+        help="the nightly warm-up runs only these resources (default: as the runs)",
+    )
     parser.add_argument("--skip", nargs="*", default=[], choices=["nightly", "gateway", "side_by_side"])
     parser.add_argument("--out", default=str(HERE / "results"))
     args = parser.parse_args()
@@ -108,8 +113,9 @@ def main() -> int:
             legacy_url, entry["generate"] = legacy_database(args.mariadb_url, scale)
         if "nightly" not in args.skip:
             entry["nightly"] = nightly(
-                scale, legacy_url, args.postgres_url, args.runs, warmup, 0.01, args.resources
-            )
+                scale, legacy_url, args.postgres_url, args.runs, warmup, 0.01, args.resources,
+                warm_up_resources=args.warm_up_resources,
+            )  # fmt: skip
         record["scales"][f"{scale:g}"] = entry
     if "gateway" not in args.skip:
         record["gateway_delivery"] = gateway_delivery(args.runs, out)
