@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,6 +13,10 @@ import pandas as pd
 
 from catalog import Resource
 from quality.rules import RuleCheck, legal_bound
+
+# GX logs its own start-up at INFO (each decorated function it registers, its temporary folders): some 200
+# lines per process, burying a run's progress. Its warnings and errors still show.
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)
