@@ -81,10 +81,35 @@ def _touch(share: float, full: dict) -> dict:
     return {"touched": restamp(ctx.legacy.get_conn(), share, stamp)}
 
 
-def restamp(legacy: Any, share: float, stamp: dt.datetime) -> dict[str, int]:
-    """Stamp `share` of each source's primary rows with a new GXSJ, as a night of clerks' edits would.
+#: The free-text column of each source's primary table that a night's edits change (the permit's scope, the
+#: enterprise's business address, …): a text item with no pattern or code list, so an edited value is still a
+#: valid one and the record's next version is delivered, as a clerk's edit would be.
+EDITED_COLUMNS = {
+    "cases": "SPJG",
+    "competence_certificates": "HYLB",
+    "emergency_plans": "YAMC",
+    "enterprises": "JYDZ",
+    "industry_enterprises": "SCGY",
+    "integrity_declarations": "CNR",
+    "major_hazards": "WXYMC",
+    "permits": "XKFW",
+    "special_operation_certificates": "CZXM",
+}
+EDIT_MARK = "〔改"
 
-    Every n-th key in key order, so the same rows each time; returns source → rows stamped.
+
+def _edited(value: str | None, stamp: dt.datetime) -> str:
+    # The same row edited on several nights keeps one mark, the latest: the value never grows past its length.
+    base = (value or "").split(EDIT_MARK)[0]
+    return f"{base}{EDIT_MARK}{stamp:%H%M%S}〕"
+
+
+def restamp(legacy: Any, share: float, stamp: dt.datetime, edit: bool = True) -> dict[str, int]:
+    """Change `share` of each source's primary rows, as a night of clerks' edits would: a new GXSJ and,
+    with `edit`, a new value in the source's free-text column (`EDITED_COLUMNS`).
+
+    Every n-th key in key order, so the same rows each time; returns source → rows changed. Without `edit`
+    only the change column moves: the run reads and judges those rows again, but finds nothing to deliver.
     """
     import sqlalchemy as sa
 
@@ -93,21 +118,23 @@ def restamp(legacy: Any, share: float, stamp: dt.datetime) -> dict[str, int]:
     touched = {}
     for name, manifest in manifests().items():
         table = manifest.primary
-        clause = sa.table(table.table, sa.column(manifest.key_column), sa.column(table.change_column))
+        edited = EDITED_COLUMNS[name] if edit else None
+        columns = [manifest.key_column, table.change_column] + ([edited] if edited else [])
+        clause = sa.table(table.table, *(sa.column(c) for c in columns))
+        key = clause.c[manifest.key_column]
         with legacy.connect() as conn:
-            keys = [
-                k
-                for (k,) in conn.execute(
-                    sa.select(clause.c[manifest.key_column]).order_by(clause.c[manifest.key_column])
-                )
-            ]
+            keys = [k for (k,) in conn.execute(sa.select(key).order_by(key))]
         chosen = keys[:: max(1, round(1 / share))]
         with legacy.begin() as conn:
             for start in range(0, len(chosen), 1000):
+                part = chosen[start : start + 1000]
+                if edited is None:
+                    conn.execute(clause.update().where(key.in_(part)).values({table.change_column: stamp}))
+                    continue
+                values = conn.execute(sa.select(key, clause.c[edited]).where(key.in_(part))).all()
                 conn.execute(
-                    clause.update()
-                    .where(clause.c[manifest.key_column].in_(chosen[start : start + 1000]))
-                    .values({table.change_column: stamp})
+                    clause.update().where(key == sa.bindparam("_key")),
+                    [{"_key": k, table.change_column: stamp, edited: _edited(v, stamp)} for k, v in values],
                 )
         touched[name] = len(chosen)
     return touched

@@ -6,8 +6,9 @@ Each attempt (a warm-up, then --runs timed ones) starts from empty curated and e
   full         `sdx run`: every catalogued resource read, standardized and validated, curated, delivered
                to the big-data centre's exchange database and to the gateway stand-in (its own process,
                the three receivers at the contract's rates) and reconciled (the first night)
-  incremental  `--change-share` of each source's rows re-stamped in the legacy database, then `sdx run`
-               again on the same databases (the next night)
+  incremental  `--change-share` of each source's rows edited in the legacy database (a new GXSJ and a new
+               value of a text column; `--restamp-only`: the GXSJ alone), then `sdx run` again on the
+               same databases (the next night)
 Without --legacy-url the legacy database is generated (SQLite, in a temporary folder) at --scale.
 Writes bench/results/nightly_flow-<date>-scale<S>.json and prints a summary.
 """
@@ -117,20 +118,20 @@ def _stats(curated_url: str, run_id: str, log: Path) -> dict[str, Any]:
         engine.dispose()
 
 
-def _restamp(legacy_url: str, share: float) -> dict[str, int]:
+def _restamp(legacy_url: str, share: float, edit: bool) -> dict[str, int]:
     from extraction import restamp  # bench/extraction.py
 
     from exchange.context import shanghai_now
 
     engine = sa.create_engine(legacy_url)
     try:
-        return restamp(engine, share, shanghai_now().replace(tzinfo=None))
+        return restamp(engine, share, shanghai_now().replace(tzinfo=None), edit)
     finally:
         engine.dispose()
 
 
 def _attempt(legacy_url: str, postgres_url: str | None, work: Path, share: float, resources: list[str],
-             profile: Path | None = None, logs: Path | None = None) -> dict[str, Any]:  # fmt: skip
+             profile: Path | None = None, logs: Path | None = None, edit: bool = True) -> dict[str, Any]:  # fmt: skip
     with ExitStack() as stack:
         if postgres_url:
             urls = {
@@ -148,7 +149,7 @@ def _attempt(legacy_url: str, postgres_url: str | None, work: Path, share: float
         out: dict[str, Any] = {}
         for phase in ("full", "incremental"):
             if phase == "incremental":
-                out["restamped"] = _restamp(legacy_url, share)
+                out["restamped"] = _restamp(legacy_url, share, edit)
             load = [round(x, 1) for x in os.getloadavg()]
             run_id = f"bench-{phase}"
             cmd = [SDX, "run", "--run-id", run_id] + (["--resources", *resources] if resources else [])
@@ -182,7 +183,7 @@ def _attempt(legacy_url: str, postgres_url: str | None, work: Path, share: float
 def nightly(
     scale: float, legacy_url: str | None, postgres_url: str | None, runs: int, warmup: bool, share: float,
     resources: list[str] | None = None, profile: Path | None = None, profile_warm_up_only: bool = False,
-    warm_up_resources: list[str] | None = None,
+    warm_up_resources: list[str] | None = None, edit: bool = True,
 ) -> dict[str, Any]:  # fmt: skip
     """Warm-up plus `runs` attempts of a full then an incremental nightly run; medians and spreads.
 
@@ -191,6 +192,7 @@ def nightly(
     run is half an hour: the profile comes from the run that is not counted). `warm_up_resources` makes
     the warm-up a run of those resources alone: what a warm-up warms (compiled imports, the servers'
     caches, the stand-in) does not need every resource, and at scale 10 a whole run takes most of an hour.
+    `edit` False re-stamps the changed rows without editing them (the records before 2026-11-30 13:00).
     """
     scratch = Path(tempfile.mkdtemp(prefix="sdx-bench-nightly-"))
     generated = None
@@ -208,7 +210,7 @@ def nightly(
             warming = warmup and not attempt
             sampled = profile if not profile_warm_up_only or warming else None
             scope = (warm_up_resources if warming and warm_up_resources else resources) or []
-            result = _attempt(legacy_url, postgres_url, work, share, scope, sampled, logs=profile)
+            result = _attempt(legacy_url, postgres_url, work, share, scope, sampled, logs=profile, edit=edit)
             label = "warm-up" if warmup and not attempt else f"run {attempt}"
             print(f"scale {scale:g} {label:<8} full {result['full']['seconds']:>8.1f} s  incremental "
                   f"{result['incremental']['seconds']:>7.1f} s  peak {result['full']['peak_rss_mib']:,.0f} MiB "
@@ -232,6 +234,9 @@ def nightly(
         "commit": _commit(),
         "generate": generated,
         "change_share": share,
+        "change": "edited: a new GXSJ and a new value of a text column"
+        if edit
+        else "re-stamped: a new GXSJ only",
         "resources": resources or "all",
         "runs_per_phase": runs,
         "warm_up": warmup,
@@ -256,6 +261,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-warm-up", action="store_true")
     parser.add_argument("--change-share", type=float, default=0.01)
+    parser.add_argument(
+        "--restamp-only",
+        action="store_true",
+        help="the changed rows get a new GXSJ but keep their values (nothing to deliver; the older records)",
+    )
     parser.add_argument("--resources", nargs="*", help="only these catalogue resources (default: all)")
     parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument("--label", default="", help="appended to the result file's name")
@@ -288,6 +298,7 @@ def main() -> int:
         args.profile,
         args.profile_warm_up,
         args.warm_up_resources,
+        not args.restamp_only,
     )
     label = f"-{args.label}" if args.label else ""
     out = Path(args.out) / f"nightly_flow-{dt.date.today().isoformat()}-scale{args.scale:g}{label}.json"

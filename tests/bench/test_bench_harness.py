@@ -39,7 +39,9 @@ def test_harness_smoke_run_writes_every_measure(tmp_path: Path) -> None:
     assert 0 < stages["gx"]["share_of_standardize_validate"] < 1
     assert stages["derive"]["rows"] == 0  # no derived resource was asked for
     assert stages["exchange_write"]["seconds"] <= stages["deliver"]["seconds"]
-    # The incremental night reads only what was re-stamped (and its look-back), not everything again.
+    # The incremental night reads only what was edited (and its look-back), not everything again, and
+    # delivers the edited records' new versions.
     attempt = nightly["attempts"][0]
     assert sum(attempt["restamped"].values()) > 0
     assert 0 < attempt["incremental"]["rows_extracted"] < attempt["full"]["rows_extracted"]
+    assert 0 < attempt["incremental"]["stages"]["exchange_write"]["rows"] < stages["exchange_write"]["rows"]
