@@ -78,7 +78,7 @@ def _touch(share: float, full: dict) -> dict:
                 state.move_watermark(
                     conn, resource_name, dt.datetime.fromisoformat(str(until)), "bench-full", stamp
                 )
-    return {"touched": restamp(ctx.legacy.get_conn(), share, stamp)}
+    return {"touched": change_rows(ctx.legacy.get_conn(), share, stamp)}
 
 
 #: The free-text column of each source's primary table that a night's edits change (the permit's scope, the
@@ -99,12 +99,12 @@ EDIT_MARK = "〔改"
 
 
 def _edited(value: str | None, stamp: dt.datetime) -> str:
-    # The same row edited on several nights keeps one mark, the latest: the value never grows past its length.
+    # The same row edited on several nights keeps one mark, the latest: the value grows by one mark at most.
     base = (value or "").split(EDIT_MARK)[0]
     return f"{base}{EDIT_MARK}{stamp:%H%M%S}〕"
 
 
-def restamp(legacy: Any, share: float, stamp: dt.datetime, edit: bool = True) -> dict[str, int]:
+def change_rows(legacy: Any, share: float, stamp: dt.datetime, edit: bool = True) -> dict[str, int]:
     """Change `share` of each source's primary rows, as a night of clerks' edits would: a new GXSJ and,
     with `edit`, a new value in the source's free-text column (`EDITED_COLUMNS`).
 

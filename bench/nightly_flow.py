@@ -118,14 +118,14 @@ def _stats(curated_url: str, run_id: str, log: Path) -> dict[str, Any]:
         engine.dispose()
 
 
-def _restamp(legacy_url: str, share: float, edit: bool) -> dict[str, int]:
-    from extraction import restamp  # bench/extraction.py
+def _change_rows(legacy_url: str, share: float, edit: bool) -> dict[str, int]:
+    from extraction import change_rows  # bench/extraction.py
 
     from exchange.context import shanghai_now
 
     engine = sa.create_engine(legacy_url)
     try:
-        return restamp(engine, share, shanghai_now().replace(tzinfo=None), edit)
+        return change_rows(engine, share, shanghai_now().replace(tzinfo=None), edit)
     finally:
         engine.dispose()
 
@@ -149,7 +149,7 @@ def _attempt(legacy_url: str, postgres_url: str | None, work: Path, share: float
         out: dict[str, Any] = {}
         for phase in ("full", "incremental"):
             if phase == "incremental":
-                out["restamped"] = _restamp(legacy_url, share, edit)
+                out["changed"] = _change_rows(legacy_url, share, edit)
             load = [round(x, 1) for x in os.getloadavg()]
             run_id = f"bench-{phase}"
             cmd = [SDX, "run", "--run-id", run_id] + (["--resources", *resources] if resources else [])

@@ -42,6 +42,6 @@ def test_harness_smoke_run_writes_every_measure(tmp_path: Path) -> None:
     # The incremental night reads only what was edited (and its look-back), not everything again, and
     # delivers the edited records' new versions.
     attempt = nightly["attempts"][0]
-    assert sum(attempt["restamped"].values()) > 0
+    assert sum(attempt["changed"].values()) > 0
     assert 0 < attempt["incremental"]["rows_extracted"] < attempt["full"]["rows_extracted"]
     assert 0 < attempt["incremental"]["stages"]["exchange_write"]["rows"] < stages["exchange_write"]["rows"]
