@@ -85,7 +85,7 @@ def _touch(share: float, full: dict) -> dict:
 #: enterprise's business address, …): a text item with no pattern or code list, so an edited value is still a
 #: valid one and the record's next version is delivered, as a clerk's edit would be.
 EDITED_COLUMNS = {
-    "cases": "SPJG",
+    "cases": "SLBH",
     "competence_certificates": "HYLB",
     "emergency_plans": "YAMC",
     "enterprises": "JYDZ",
