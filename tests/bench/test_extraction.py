@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-
-from extraction import EDITED_COLUMNS  # bench/ is scripts, not a package
-
 from catalog import default_catalog
 from schemas.manifest import manifests
+
+BENCH = str(Path(__file__).resolve().parents[2] / "bench")
+
+
+def _bench_module(name: str):  # type: ignore[no-untyped-def]
+    """Import one of bench/'s scripts (not a package) and take bench/ off the path again.
+
+    Left on the path, bench/gateway_delivery.py would shadow tests/gateway_delivery.py for every module
+    collected after this one."""
+    sys.path.insert(0, BENCH)
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(BENCH)
+
+
+EDITED_COLUMNS = _bench_module("extraction").EDITED_COLUMNS
 
 
 @pytest.mark.parametrize("source", sorted(manifests()))
