@@ -27,6 +27,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from machine import machine  # bench/machine.py: the scripts run from this folder
+from records import record_path
 
 RECEIVER = "bigdata_centre"
 
@@ -161,7 +162,9 @@ def main() -> int:
         "runs": runs,
     }
     suffix = "-agent" if args.agent else ""
-    out = Path(args.out) / f"exchange_delivery-{dt.date.today().isoformat()}-s{args.scale:g}{suffix}.json"
+    out = record_path(
+        Path(args.out), f"exchange_delivery-{dt.date.today().isoformat()}-s{args.scale:g}{suffix}"
+    )
     out.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
     shown = {k: v for k, v in record.items() if k != "runs"} | {
         "runs": {k: {f: v[f] for f in v if f != "per_resource"} for k, v in runs.items()}

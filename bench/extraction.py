@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from machine import machine  # bench/machine.py: the scripts run from this folder
+from records import record_path
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -192,8 +193,7 @@ def main() -> int:
         "load_average_before": load_before, "load_average_after": [round(x, 1) for x in os.getloadavg()],
         "work": str(work), "machine": machine(),
     }  # fmt: skip
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"extraction-{dt.date.today().isoformat()}-{args.label}.json"
+    out = record_path(RESULTS, f"extraction-{dt.date.today().isoformat()}-{args.label}")
     out.write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     for phase in ("full", "incremental"):
         p = phases[phase]

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from machine import machine  # bench/machine.py: the scripts run from this folder
+from records import record_path
 
 RECEIVER, RESOURCE = "service_network", "cases"
 APP_KEY, APP_SECRET = "sdx-bench", "sdx-bench-secret"
@@ -272,7 +273,7 @@ def main() -> int:
         "runs": runs,
     }
     suffix = f"-{args.label}" if args.label else ""
-    out = Path(args.out) / f"gateway_delivery-{dt.date.today().isoformat()}{suffix}.json"
+    out = record_path(Path(args.out), f"gateway_delivery-{dt.date.today().isoformat()}{suffix}")
     out.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
     json.dump({k: v for k, v in record.items() if k != "runs"}, sys.stdout, indent=2, ensure_ascii=False)
     print(f"\nwritten to {out}")

@@ -30,6 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 from machine import machine  # bench/machine.py: the scripts run from this folder
 from processes import ROOT, scratch_postgres, summary, timed
+from records import record_path
 
 from exchange.demo import gateway_stand_in
 
@@ -301,8 +302,9 @@ def main() -> int:
         not args.restamp_only,
     )
     label = f"-{args.label}" if args.label else ""
-    out = Path(args.out) / f"nightly_flow-{dt.date.today().isoformat()}-scale{args.scale:g}{label}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = record_path(
+        Path(args.out), f"nightly_flow-{dt.date.today().isoformat()}-scale{args.scale:g}{label}"
+    )
     out.write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     print(
         json.dumps(

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from machine import machine  # bench/machine.py: the scripts run from this folder
 from nightly_flow import SDX, nightly
 from processes import ROOT, timed
+from records import record_path
 from side_by_side import side_by_side
 
 HERE = Path(__file__).parent
@@ -124,7 +125,7 @@ def main() -> int:
         legacy_url, _ = legacy_database(args.mariadb_url, largest)
         record["side_by_side"] = side_by_side(legacy_url, args.postgres_url, args.runs, ["floor", "dlt", "sling", "ours"], warmup) | {"scale": largest}  # fmt: skip
     record["machine_after"] = machine()
-    path = out / f"{dt.date.today().isoformat()}.json"
+    path = record_path(out, dt.date.today().isoformat())
     path.write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     for scale, entry in record["scales"].items():
         if "nightly" in entry:

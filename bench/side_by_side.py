@@ -28,6 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from machine import machine  # bench/machine.py: the scripts run from this folder
 from processes import ROOT, scratch_postgres, summary, timed, tool_venv
+from records import record_path
 
 TABLE = "T_PX_KHHG"
 TOOLS = ("floor", "dlt", "sling", "ours")
@@ -277,9 +278,9 @@ def main() -> int:
     record = side_by_side(
         args.mariadb_url, args.postgres_url, args.runs, args.tools, not args.no_warm_up, args.ours_runs
     )
-    name = f"side-by-side-{dt.date.today().isoformat()}{'-' + args.label if args.label else ''}.json"
-    out = Path(args.out) / name
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = record_path(
+        Path(args.out), f"side-by-side-{dt.date.today().isoformat()}{'-' + args.label if args.label else ''}"
+    )
     out.write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     for tool, result in record["tools"].items():
         print(

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from machine import machine  # bench/machine.py: the scripts run from this folder
+from records import record_path
 
 SOURCES = ("permits", "competence_certificates")
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -93,7 +94,7 @@ def main() -> None:
         "machine": machine(),
     }
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"standardize-{record['date']}-{args.label}.json"
+    out = record_path(RESULTS, f"standardize-{record['date']}-{args.label}")
     out.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(
         f"{rows:,} rows in {seconds:.1f} s: {record['rows_per_second']:,} rows/s "
