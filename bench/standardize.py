@@ -93,7 +93,6 @@ def main() -> None:
         "resources": resources,
         "machine": machine(),
     }
-    RESULTS.mkdir(exist_ok=True)
     out = record_path(RESULTS, f"standardize-{record['date']}-{args.label}")
     out.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(
