@@ -115,6 +115,7 @@ def _kind_of(request_id: str) -> str:
 
 #: Curated rows turned into push records at a time.
 _BUILD_ROWS = 2000
+PROGRESS_SECONDS = 10.0  # how often a long push logs how far it has got
 
 
 def _sorted_pending(
@@ -298,6 +299,8 @@ def _push_pending(ctx: RunContext, hook: GatewayHook, resource: Resource, receiv
         crash_point(GATEWAY_AFTER_LEDGER_COMMIT)
         return batch, outcome, counts
 
+    logged = [time.monotonic()]  # when progress was last logged
+
     def tally(done: Iterable[Future[tuple[_Batch, PushOutcome, dict[str, int]]]]) -> None:
         for future in done:
             batch, outcome, counts = future.result()
@@ -310,7 +313,12 @@ def _push_pending(ctx: RunContext, hook: GatewayHook, resource: Resource, receiv
             totals["resent_batches"] += batch.request_id in unfinished
             for key, value in counts.items():
                 totals[key] += value
-            log.info("deliver %s → %s: %d/%d records", resource.name, receiver, totals["sent"], len(pending))
+            # A line per batch was 4,294 lines for the licences at ten times city scale: every few seconds will do.
+            if totals["sent"] == len(pending) or time.monotonic() - logged[0] >= PROGRESS_SECONDS:
+                logged[0] = time.monotonic()
+                log.info(
+                    "deliver %s → %s: %d/%d records", resource.name, receiver, totals["sent"], len(pending)
+                )
 
     in_flight = hook.batches_in_flight()
     running: set[Future[tuple[_Batch, PushOutcome, dict[str, int]]]] = set()
