@@ -299,9 +299,10 @@ def _push_pending(ctx: RunContext, hook: GatewayHook, resource: Resource, receiv
         crash_point(GATEWAY_AFTER_LEDGER_COMMIT)
         return batch, outcome, counts
 
-    logged = [time.monotonic()]  # when progress was last logged
+    logged = time.monotonic()  # when progress was last logged
 
     def tally(done: Iterable[Future[tuple[_Batch, PushOutcome, dict[str, int]]]]) -> None:
+        nonlocal logged
         for future in done:
             batch, outcome, counts = future.result()
             if outcome.unanswered:
@@ -314,8 +315,8 @@ def _push_pending(ctx: RunContext, hook: GatewayHook, resource: Resource, receiv
             for key, value in counts.items():
                 totals[key] += value
             # A line per batch was 4,294 lines for the licences at ten times city scale: every few seconds will do.
-            if totals["sent"] == len(pending) or time.monotonic() - logged[0] >= PROGRESS_SECONDS:
-                logged[0] = time.monotonic()
+            if totals["sent"] == len(pending) or time.monotonic() - logged >= PROGRESS_SECONDS:
+                logged = time.monotonic()
                 log.info(
                     "deliver %s → %s: %d/%d records", resource.name, receiver, totals["sent"], len(pending)
                 )
